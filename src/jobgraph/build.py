@@ -1,0 +1,296 @@
+"""Build: curated data, ROME and ontology to named graphs, an output file and the embedded store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Dataset as RdfDataset
+from rdflib import Graph, URIRef
+from rdflib.compare import to_canonical_graph
+
+from . import __version__
+from .convert import Triple, convert
+from .errors import DataError, Problem
+from .load import load
+from .model import Dataset
+from .namespaces import GRAPH, graph_iri
+from .resources import resource_dir
+from .rome import convert_rome, read_rome
+from .serialize import nquads, trig, trig_block, turtle, turtle_block
+
+FORMATS = {".trig": "trig", ".nq": "nquads", ".nquads": "nquads", ".ttl": "turtle",
+           ".jsonld": "jsonld", ".json": "jsonld"}
+STORE_DIR_NAME = "store"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class GraphSummary:
+    graph: URIRef
+    name: str
+    triples: int
+    detail: str = ""
+
+
+@dataclass
+class BuildResult:
+    store_dir: Path
+    summaries: list[GraphSummary] = field(default_factory=list)
+    output: Path | None = None
+    rebuilt: bool = True
+    seconds: float = 0.0
+    dataset: Dataset | None = None
+
+    @property
+    def triples(self) -> int:
+        return sum(s.triples for s in self.summaries)
+
+
+def _files(data_dir: Path) -> list[Path]:
+    out = [p for p in sorted(data_dir.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+    for name in ("ontology", "shapes", "queries"):
+        out += sorted(p for p in resource_dir(name).rglob("*") if p.is_file())
+    return out
+
+
+def fingerprint(data_dir: Path) -> str:
+    """What the store was built from: every data and resource file's path, size and mtime."""
+    h = hashlib.sha256(__version__.encode())
+    for p in _files(data_dir):
+        st = p.stat()
+        h.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _content_hash(paths: list[Path]) -> str:
+    h = hashlib.sha256(__version__.encode())
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def ontology_triples() -> list[Triple]:
+    """The ontology and its alignments, with blank nodes named canonically (stable output)."""
+    g = Graph()
+    for path in sorted(resource_dir("ontology").glob("*.ttl")):
+        g.parse(path, format="turtle")
+    canon = to_canonical_graph(g)
+    return sorted(canon, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+
+
+@dataclass
+class Chunk:
+    """A graph kept already serialized: ROME is large and changes only with its files."""
+
+    graph: URIRef
+    triples: int
+    summary: str
+    nquads: str
+    trig: str
+    turtle: str
+
+
+def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
+    """ROME's graph, serialized; cached on disk by the content of the ROME files."""
+    key = _content_hash(list(rome_dir.rglob("*.csv")))
+    paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
+    if all(p.exists() for p in paths.values()):
+        meta = json.loads(paths["json"].read_text())
+        return Chunk(GRAPH.ROME, meta["triples"], meta["summary"],
+                     *(paths[e].read_text(encoding="utf-8") for e in ("nq", "trig", "ttl")))
+    triples, counts = convert_rome(read_rome(rome_dir))
+    chunk = Chunk(GRAPH.ROME, len(triples), counts.summary(), nquads({GRAPH.ROME: triples}),
+                  trig_block(GRAPH.ROME, triples), turtle_block(triples))
+    for ext, text in (("nq", chunk.nquads), ("trig", chunk.trig), ("ttl", chunk.turtle),
+                      ("json", json.dumps({"triples": chunk.triples, "summary": chunk.summary}))):
+        _atomic_write(paths[ext], text)
+    return chunk
+
+
+@dataclass
+class Assembled:
+    """Everything a build makes: the records, the small graphs as triples, ROME serialized."""
+
+    dataset: Dataset
+    graphs: dict[URIRef, list[Triple]]
+    chunks: list[Chunk]
+    summaries: list[GraphSummary]
+
+    def nquads(self) -> str:
+        return nquads(self.graphs) + "".join(c.nquads for c in self.chunks)
+
+    def serialize(self, fmt: str) -> str:
+        if fmt == "trig":
+            return trig(self.graphs, [c.trig for c in self.chunks])
+        if fmt == "nquads":
+            return self.nquads()
+        if fmt == "turtle":
+            return turtle(self.graphs, [c.turtle for c in self.chunks])
+        if fmt == "jsonld":
+            rd = RdfDataset()
+            rd.parse(data=self.nquads(), format="nquads")
+            return rd.serialize(format="json-ld", sort_keys=True, indent=1)
+        raise ValueError(f"unknown format {fmt}")
+
+
+def assemble(data_dir: Path, cache_dir: Path) -> Assembled:
+    """Load and convert everything: the named graphs and a summary per graph."""
+    ds = load(data_dir)
+    graphs: dict[URIRef, list[Triple]] = {}
+    summaries: list[GraphSummary] = []
+    onto = ontology_triples()
+    graphs[GRAPH.ONTOLOGY] = onto
+    summaries.append(GraphSummary(GRAPH.ONTOLOGY, "ontology", len(onto)))
+    for gname, triples in convert(ds).items():
+        ref = ds.referentials[str(gname).rsplit("/", 1)[-1]]
+        graphs[gname] = triples
+        detail = (f"{len(ref.jobs)} jobs, {len(ref.families)} families, "
+                  f"{len(ref.scale.levels) if ref.scale else 0} levels, "
+                  f"{len(ref.criteria)} criteria, {len(ref.competences)} competences, "
+                  f"{len(ref.certifications)} certifications, {len(ref.rome_links)} ROME links")
+        summaries.append(GraphSummary(gname, ref.id, len(triples), detail))
+    chunks = []
+    if ds.rome_dir is not None:
+        chunk = rome_chunk(ds.rome_dir, cache_dir)
+        chunks.append(chunk)
+        summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
+    return Assembled(ds, graphs, chunks, summaries)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never a half."""
+    _atomic_write(path, text)
+
+
+def _graph_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
+                 previous_digests: dict[str, str]) -> None:
+    """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads).
+
+    When a previous store exists, it is first copied by a hard-link checkpoint and only the graphs
+    whose content changed are replaced: ROME (most of the triples) is then not loaded again.
+    """
+    import pyoxigraph as ox
+
+    if previous is not None and previous.exists():
+        live = ox.Store(str(previous))
+        live.backup(str(target))
+        del live
+        store = ox.Store(str(target))
+        wanted = set(parts)
+        for g in list(store.named_graphs()):
+            if g.value not in wanted:
+                store.remove_graph(g)
+        for g, text in parts.items():
+            if previous_digests.get(g) == _graph_digest(text):
+                continue
+            node = ox.NamedNode(g)
+            if store.contains_named_graph(node):
+                store.remove_graph(node)
+            store.bulk_load(input=text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    else:
+        store = ox.Store(str(target))
+        store.bulk_load(input="".join(parts.values()).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    del store
+
+
+def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
+          fmt: str | None = None) -> BuildResult:
+    """Build the graph from ``data_dir`` into the store (and ``output`` if given).
+
+    The new store is made beside the old one and swapped in only when complete: a failed build
+    leaves the previous store whole.
+    """
+    start = time.perf_counter()
+    store_dir = Path(store_dir)
+    fp = fingerprint(data_dir)
+    assembled = assemble(data_dir, store_dir / "cache")
+    summaries = assembled.summaries
+    parts = {str(g): nquads({g: t}) for g, t in assembled.graphs.items()}
+    parts.update({str(c.graph): c.nquads for c in assembled.chunks})
+    digests = {g: _graph_digest(text) for g, text in parts.items()}
+    live = store_dir / STORE_DIR_NAME
+    manifest_before = read_manifest(store_dir) or {}
+    previous_digests = manifest_before.get("digests", {})
+    tmp = Path(tempfile.mkdtemp(dir=_ensure(store_dir), prefix="store-new-"))
+    try:
+        reuse = live / "db" if isinstance(previous_digests, dict) and previous_digests else None
+        _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
+        manifest = {"fingerprint": fp, "version": __version__, "data": str(Path(data_dir).resolve()),
+                    "digests": digests,
+                    "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples, "detail": s.detail}
+                               for s in summaries}}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        old = store_dir / f"store-old-{os.getpid()}"
+        if live.exists():
+            os.replace(live, old)
+        os.replace(tmp, live)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result = BuildResult(store_dir=store_dir, summaries=summaries, dataset=assembled.dataset)
+    if output is not None:
+        fmt = fmt or FORMATS.get(output.suffix, "trig")
+        _atomic_write(output, assembled.serialize(fmt))
+        result.output = output
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_manifest(store_dir: Path) -> dict[str, object] | None:
+    m = Path(store_dir) / STORE_DIR_NAME / MANIFEST
+    if not m.exists():
+        return None
+    data: dict[str, object] = json.loads(m.read_text())
+    return data
+
+
+def is_fresh(data_dir: Path, store_dir: Path) -> bool:
+    """True when the store was built from the current files of ``data_dir``."""
+    manifest = read_manifest(store_dir)
+    return bool(manifest and manifest.get("fingerprint") == fingerprint(data_dir))
+
+
+def ensure_store(data_dir: Path, store_dir: Path) -> tuple[Path, BuildResult | None]:
+    """The store's database folder, rebuilt first when the data changed since the last build."""
+    if is_fresh(data_dir, store_dir):
+        return Path(store_dir) / STORE_DIR_NAME / "db", None
+    result = build(data_dir, store_dir=store_dir)
+    return Path(store_dir) / STORE_DIR_NAME / "db", result
+
+
+def graph_name(ref_id: str) -> URIRef:
+    return graph_iri(ref_id)
+
+
+__all__ = ["BuildResult", "DataError", "Problem", "build", "ensure_store", "is_fresh"]

@@ -1,0 +1,167 @@
+"""The only place where jobgraph spells IRIs: namespaces, closed term lists and IRI builders."""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD, DefinedNamespace
+
+__all__ = [
+    "DCTERMS", "GRAPH", "JG", "JGID", "JGSH", "OWL", "PREFIXES", "PROV", "RDF", "RDFS", "SH",
+    "SKOS", "XSD", "ESCO_OCCUPATION_PREFIX", "iri", "graph_iri", "rome_iri", "sector_iri",
+    "referential_iri",
+]
+
+JGID = Namespace("https://w3id.org/jobgraph/id/")
+ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
+
+
+class JG(DefinedNamespace):
+    """The jobgraph ontology. Closed: a misspelt term fails at import time."""
+
+    _NS = Namespace("https://w3id.org/jobgraph/ontology#")
+    _fail = True
+
+    # classes
+    Referential: URIRef
+    Sector: URIRef
+    Job: URIRef
+    JobFamily: URIRef
+    LevelScale: URIRef
+    GradeScale: URIRef
+    CoefficientScale: URIRef
+    CotationScale: URIRef
+    QualificationFramework: URIRef
+    Level: URIRef
+    Criterion: URIRef
+    CriterionScore: URIRef
+    CompetenceFramework: URIRef
+    Competence: URIRef
+    Skill: URIRef
+    Knowledge: URIRef
+    Attitude: URIRef
+    CompetenceDomain: URIRef
+    ActivityType: URIRef
+    Certification: URIRef
+    Progression: URIRef
+    RomeMapping: URIRef
+    RomeOccupation: URIRef
+    RomeDomain: URIRef
+    RomeGrandDomain: URIRef
+    RomeAppellation: URIRef
+    Mobility: URIRef
+    EscoOccupation: URIRef
+
+    # object properties
+    sector: URIRef
+    levelScale: URIRef
+    family: URIRef
+    level: URIRef
+    score: URIRef
+    criterion: URIRef
+    inScale: URIRef
+    alignedTo: URIRef
+    requires: URIRef
+    requiresKey: URIRef
+    requiresNew: URIRef
+    hasCompetence: URIRef
+    certifies: URIRef
+    givesAccessTo: URIRef
+    progressesTo: URIRef
+    closeTo: URIRef
+    fromJob: URIRef
+    toJob: URIRef
+    mappedJob: URIRef
+    mappedTo: URIRef
+    matchType: URIRef
+    mobilityTo: URIRef
+    sidewaysTo: URIRef
+    upwardTo: URIRef
+    fromOccupation: URIRef
+    toOccupation: URIRef
+
+    # datatype properties
+    idcc: URIRef
+    signatoryEmployer: URIRef
+    signatoryEmployee: URIRef
+    sourceLocation: URIRef
+    sourceLine: URIRef
+    mission: URIRef
+    accessoryMission: URIRef
+    requirement: URIRef
+    prerequisite: URIRef
+    context: URIRef
+    maximumTenure: URIRef
+    rank: URIRef
+    minTotalScore: URIRef
+    maxTotalScore: URIRef
+    bandBasis: URIRef
+    alignmentBasis: URIRef
+    alignmentNote: URIRef
+    minValue: URIRef
+    maxValue: URIRef
+    value: URIRef
+    transversal: URIRef
+    performanceCriterion: URIRef
+    category: URIRef
+    notationPattern: URIRef
+    nsfCode: URIRef
+    romeCode: URIRef
+    accessibleTitle: URIRef
+    legacyRomeCode: URIRef
+    basis: URIRef
+    mainAppellation: URIRef
+    romeV3Parent: URIRef
+
+
+class JGSH(DefinedNamespace):
+    """Namespace of jobgraph's SHACL shapes; open, since shapes are named per class and property."""
+
+    _NS = Namespace("https://w3id.org/jobgraph/shapes#")
+    _fail = False
+
+
+PREFIXES: dict[str, str] = {
+    "jg": str(JG),
+    "jgsh": str(JGSH),
+    "jgid": str(JGID),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "prov": str(PROV),
+    "xsd": str(XSD),
+    "owl": str(OWL),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "sh": str(SH),
+}
+
+
+def referential_iri(referential: str) -> URIRef:
+    """IRI of a referential: the root of its own id space."""
+    return URIRef(f"{JGID}{referential}")
+
+
+def iri(referential: str, kind: str, ident: str) -> URIRef:
+    """Instance IRI ``jgid:<referential>/<kind>/<id>`` (DESIGN.md)."""
+    return URIRef(f"{JGID}{referential}/{kind}/{ident}")
+
+
+def sector_iri(ident: str) -> URIRef:
+    """Sectors are shared by referentials: same id, same sector."""
+    return URIRef(f"{JGID}sector/{ident}")
+
+
+def graph_iri(name: str) -> URIRef:
+    """Named graph of a referential, of ROME (``rome``) or of the ontology (``ontology``)."""
+    return URIRef(f"{JGID}graph/{name}")
+
+
+def rome_iri(kind: str, code: str) -> URIRef:
+    """ROME resources: ``metier``, ``domaine``, ``grand-domaine``, ``appellation``, ``competence``, ``savoir``."""
+    return URIRef(f"{JGID}rome/{kind}/{code}")
+
+
+class GRAPH:
+    """Named graphs that are not referentials."""
+
+    ONTOLOGY = graph_iri("ontology")
+    ROME = graph_iri("rome")

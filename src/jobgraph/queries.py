@@ -1,0 +1,270 @@
+"""Stored SPARQL queries: read their headers, check and type their parameters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from .errors import UsageError
+from .namespaces import PREFIXES, XSD
+from .resources import resource_dir
+
+_HEADER_RE = re.compile(r"^#\s*([a-z][a-z-]*)\s*:\s*(.*)$")
+_PARAM_RE = re.compile(r"^\?(\w+)\s+(\S+)(?:\s+(\S+))?(.*)$")
+PARAM_TYPES = ("IRI", "xsd:integer", "xsd:string", "xsd:decimal", "xsd:boolean", "string")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a stored query declares: ``# param: ?job IRI jg:Job required``."""
+
+    name: str
+    type: str
+    cls: str | None = None
+    required: bool = False
+    default: str | None = None
+
+
+@dataclass
+class StoredQuery:
+    """A ``.rq`` file with its header read."""
+
+    name: str
+    path: Path
+    text: str
+    summary: str = ""
+    params: list[Param] = field(default_factory=list)
+    returns: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def parse_header(path: Path) -> StoredQuery:
+    """Read a stored query and its header; a malformed header raises UsageError naming the line."""
+    text = path.read_text(encoding="utf-8")
+    q = StoredQuery(name=path.stem, path=path, text=text)
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER_RE.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        if key == "name":
+            if value != path.stem:
+                raise UsageError(f"{path}:{number}: header name '{value}' differs from file name")
+            q.name = value
+        elif key == "summary":
+            q.summary = value
+        elif key == "param":
+            q.params.append(_param(value, path, number))
+        elif key == "returns":
+            q.returns = [v.lstrip("?") for v in value.split()]
+        else:
+            q.meta[key] = value
+    if not q.returns:
+        raise UsageError(f"{path}: stored query has no '# returns:' header line")
+    return q
+
+
+def _param(spec: str, path: Path, line: int) -> Param:
+    m = _PARAM_RE.match(spec)
+    if not m:
+        raise UsageError(f"{path}:{line}: cannot read parameter '{spec}'")
+    name, typ = m.group(1), m.group(2)
+    if typ not in PARAM_TYPES:
+        raise UsageError(f"{path}:{line}: parameter type '{typ}' is not one of {', '.join(PARAM_TYPES)}")
+    rest = " ".join(x for x in (m.group(3) or "", m.group(4) or "") if x).split()
+    cls = None
+    required = False
+    default = None
+    for word in rest:
+        if word == "required":
+            required = True
+        elif word.startswith("default="):
+            default = word.split("=", 1)[1]
+        elif ":" in word and cls is None:
+            cls = word
+    return Param(name, typ, cls, required, default)
+
+
+def query_dir() -> Path:
+    return resource_dir("queries")
+
+
+def list_queries(directory: Path | None = None) -> list[StoredQuery]:
+    """The stored career-path queries (not the QC checks), sorted by name."""
+    d = directory or query_dir()
+    return [parse_header(p) for p in sorted(d.glob("*.rq"))]
+
+
+def list_qc(directory: Path | None = None) -> list[StoredQuery]:
+    """The QC checks: queries that must return no row on good data."""
+    d = (directory or query_dir()) / "qc"
+    return [parse_header(p) for p in sorted(d.glob("*.rq"))]
+
+
+def get_query(name: str, directory: Path | None = None) -> StoredQuery:
+    d = directory or query_dir()
+    path = d / f"{name}.rq"
+    if not path.exists():
+        known = ", ".join(q.name for q in list_queries(d))
+        raise UsageError(f"no stored query named '{name}' (known: {known})")
+    return parse_header(path)
+
+
+def expand(curie: str) -> str:
+    """``jg:Job`` to its full IRI with jobgraph's prefixes."""
+    if ":" in curie:
+        prefix, local = curie.split(":", 1)
+        if prefix in PREFIXES:
+            return PREFIXES[prefix] + local
+    return curie
+
+
+def typed_value(param: Param, raw: str) -> Node:
+    """A command-line value as the RDF term of the parameter's declared type."""
+    if param.type == "IRI":
+        if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$", raw):
+            raise UsageError(f"parameter ?{param.name} must be an IRI, got {raw!r}")
+        return URIRef(raw)
+    if param.type == "xsd:integer":
+        if not re.match(r"^[+-]?\d{1,18}$", raw.strip()):
+            raise UsageError(f"parameter ?{param.name} must be a whole number, got {raw!r}")
+        return Literal(int(raw), datatype=XSD.integer)
+    if param.type == "xsd:decimal":
+        try:
+            return Literal(float(raw), datatype=XSD.decimal)
+        except ValueError:
+            raise UsageError(f"parameter ?{param.name} must be a number, got {raw!r}") from None
+    if param.type == "xsd:boolean":
+        if raw.lower() not in ("true", "false"):
+            raise UsageError(f"parameter ?{param.name} must be true or false, got {raw!r}")
+        return Literal(raw.lower() == "true", datatype=XSD.boolean)
+    return Literal(raw)
+
+
+def bindings_for(q: StoredQuery, given: dict[str, Node]) -> dict[str, Node]:
+    """Complete ``given`` with defaults; unknown or missing required parameters raise UsageError."""
+    out: dict[str, Node] = {}
+    for name in given:
+        if q.param(name) is None:
+            known = ", ".join(p.name for p in q.params) or "none"
+            raise UsageError(f"query '{q.name}' has no parameter '{name}' (parameters: {known})")
+    for p in q.params:
+        if p.name in given:
+            out[p.name] = given[p.name]
+        elif p.default is not None:
+            out[p.name] = typed_value(p, p.default)
+        elif p.required:
+            raise UsageError(f"query '{q.name}' needs --param {p.name}=… ({p.type}"
+                             f"{' ' + p.cls if p.cls else ''})")
+    return out
+
+
+_JOBS_QUERY = """
+PREFIX jg: <https://w3id.org/jobgraph/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?job ?label WHERE {
+  ?job a jg:Job .
+  OPTIONAL { { ?job skos:prefLabel ?label } UNION { ?job skos:altLabel ?label } }
+}"""
+
+
+def fold(text: str) -> str:
+    """Case- and accent-folded text with single spaces, for matching labels."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def resolve_job(backend: Any, spec: str) -> URIRef:
+    """A job named by IRI, ``<referential>/<id>`` or an unambiguous label (case and accents ignored)."""
+    from .namespaces import iri
+
+    labels: dict[str, set[str]] = {}
+    for job, label in backend.select(_JOBS_QUERY).rows:
+        labels.setdefault(str(job), set())
+        if label is not None:
+            labels[str(job)].add(str(label))
+    if spec in labels:
+        return URIRef(spec)
+    if re.match(r"^[a-z0-9-]+/[A-Za-z0-9._-]+$", spec):
+        ref, ident = spec.split("/", 1)
+        candidate = str(iri(ref, "job", ident))
+        if candidate in labels:
+            return URIRef(candidate)
+    wanted = fold(spec)
+    exact = sorted(j for j, ls in labels.items() if any(fold(x) == wanted for x in ls))
+    if len(exact) == 1:
+        return URIRef(exact[0])
+    if len(exact) > 1:
+        raise UsageError(f"job '{spec}' is ambiguous; candidates:\n" + _candidates(exact, labels))
+    near = sorted(j for j, ls in labels.items()
+                  if any(wanted in fold(x) for x in ls) or wanted in fold(j))
+    if len(near) == 1:
+        return URIRef(near[0])
+    hint = (" ; candidates:\n" + _candidates(near[:15], labels)) if near else \
+        " (name it by IRI, <referential>/<id> or its label)"
+    raise UsageError(f"job '{spec}' is {'ambiguous' if near else 'unknown'}{hint}")
+
+
+def _candidates(jobs: list[str], labels: dict[str, set[str]]) -> str:
+    from .namespaces import JGID
+
+    lines = []
+    for j in jobs:
+        short = j[len(str(JGID)):].replace("/job/", "/") if j.startswith(str(JGID)) else j
+        lines.append(f"  {short}  {sorted(labels.get(j, {''}))[0]}")
+    return "\n".join(lines)
+
+
+_WHERE_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def with_values(query: str, bindings: dict[str, Node]) -> str:
+    """The query with its parameters bound by a ``VALUES`` block opening the outer WHERE group.
+
+    Values are written as RDF terms (IRIs checked, literals escaped), so a hostile value stays a
+    value. The block opens the group, where every engine tried accepts it (Virtuoso 7.2 refuses a
+    trailing VALUES after the query body).
+    """
+    if not bindings:
+        return query
+    from .serialize import nt
+
+    names = sorted(bindings)
+    for name in names:
+        if not _VAR_RE.match(name):
+            raise UsageError(f"invalid parameter name {name!r}")
+    terms = []
+    for name in names:
+        term = bindings[name]
+        if isinstance(term, URIRef) and re.search(r"[\s<>\"{}|\\^`]", str(term)):
+            raise UsageError(f"parameter ?{name}: {str(term)!r} is not a valid IRI")
+        terms.append(nt(term))
+    block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(terms)}) }}"
+    m = _WHERE_RE.search(_blank_comments(query))
+    if m is None:
+        raise UsageError("query has no WHERE clause to bind parameters in")
+    return query[: m.end()] + "\n  " + block + "\n" + query[m.end():]
+
+
+def _blank_comments(query: str) -> str:
+    """The query with comments blanked (same length), so a WHERE in a comment is not matched."""
+    out = []
+    for line in query.splitlines(keepends=True):
+        stripped = line.lstrip()
+        out.append(" " * (len(line) - 1) + "\n" if stripped.startswith("#") else line)
+    return "".join(out)

@@ -1,0 +1,171 @@
+"""Cross-record checks of loaded data: unique ids, references that resolve, no progression cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .errors import Problem
+from .model import Dataset, Level, Loc, Referential
+
+
+def _dupes(kind: str, items: Iterable[tuple[str, Loc]], problems: list[Problem]) -> set[str]:
+    first: dict[str, Loc] = {}
+    for ident, loc in items:
+        if ident in first:
+            problems.append(Problem(loc.file, loc.line,
+                                    f"duplicate {kind} id '{ident}' (first defined at {first[ident]})",
+                                    "ids must be unique: rename one"))
+        else:
+            first[ident] = loc
+    return set(first)
+
+
+def scale_levels(ds: Dataset, ref: Referential) -> tuple[str, dict[str, Level]] | None:
+    """The referential id owning the scale ``ref`` uses, with its levels by id."""
+    if ref.scale is not None:
+        return ref.id, {lv.id: lv for lv in ref.scale.levels}
+    if ref.scale_ref and ref.scale_ref in ds.referentials:
+        owner = ds.referentials[ref.scale_ref]
+        if owner.scale is not None:
+            return owner.id, {lv.id: lv for lv in owner.scale.levels}
+    return None
+
+
+def level_exists(ds: Dataset, qualified: str) -> bool:
+    if "/" not in qualified:
+        return False
+    rid, lid = qualified.split("/", 1)
+    other = ds.referentials.get(rid)
+    return bool(other and other.scale and any(lv.id == lid for lv in other.scale.levels))
+
+
+def check_references(ds: Dataset, problems: list[Problem]) -> None:
+    """Append a problem for every duplicate id, dangling reference and progression cycle."""
+    for ref in ds.referentials.values():
+        _check_referential(ds, ref, problems)
+
+
+def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -> None:
+    def err(loc: Loc, message: str, hint: str | None = None) -> None:
+        problems.append(Problem(loc.file, loc.line, message, hint))
+
+    jobs = _dupes("job", ((j.id, j.loc) for j in ref.jobs), problems)
+    families = _dupes("family", ((f.id, f.loc) for f in ref.families), problems)
+    criteria = _dupes("criterion", ((c.id, c.loc) for c in ref.criteria), problems)
+    competences = _dupes("competence", ((c.id, c.loc) for c in ref.competences), problems)
+    frameworks = _dupes("framework", ((f.id, f.loc) for f in ref.frameworks), problems)
+    _dupes("activity type", ((a.id, a.loc) for a in ref.activities), problems)
+    _dupes("certification", ((c.id, c.loc) for c in ref.certifications), problems)
+
+    if ref.scale is not None:
+        _dupes("level", ((lv.id, lv.loc) for lv in ref.scale.levels), problems)
+        ranks: dict[int, str] = {}
+        for lv in ref.scale.levels:
+            if lv.rank in ranks:
+                err(lv.loc, f"level '{lv.id}' has rank {lv.rank}, like level '{ranks[lv.rank]}'",
+                    "ranks order the levels of a scale: give each its own")
+            ranks.setdefault(lv.rank, lv.id)
+            if lv.aligned_to and not level_exists(ds, lv.aligned_to.level):
+                err(lv.aligned_to.loc, f"aligned_to names unknown level '{lv.aligned_to.level}'",
+                    "write <referential>/<level id>, e.g. cnc-2019/4")
+            if lv.min_total is not None and lv.max_total is not None and lv.min_total > lv.max_total:
+                err(lv.loc, f"level '{lv.id}' has min_total {lv.min_total} > max_total {lv.max_total}")
+    elif ref.scale_ref is not None:
+        other = ds.referentials.get(ref.scale_ref)
+        if other is None or other.scale is None:
+            err(ref.loc, f"scale '{ref.scale_ref}' names no referential with a scale",
+                "write the id of a referential folder that defines a scale, e.g. cnc-2019")
+    levels = scale_levels(ds, ref)
+
+    for c in ref.criteria:
+        if c.min > c.max:
+            err(c.loc, f"criterion '{c.id}' has min {c.min} > max {c.max}")
+    for f in ref.families:
+        if f.broader and f.broader not in families:
+            err(f.loc, f"family '{f.id}' has unknown broader family '{f.broader}'")
+    for c in ref.competences:
+        if c.framework not in frameworks:
+            err(c.loc, f"competence '{c.id}' names unknown framework '{c.framework}'",
+                "declare it under 'frameworks' in competences.yaml")
+        if c.broader and c.broader not in competences:
+            err(c.loc, f"competence '{c.id}' has unknown broader competence '{c.broader}'")
+    for a in ref.activities:
+        for cid in a.competences:
+            if cid not in competences:
+                err(a.loc, f"activity type '{a.id}' names unknown competence '{cid}'")
+
+    for job in ref.jobs:
+        for fid in job.families:
+            if fid not in families:
+                err(job.loc, f"job '{job.id}' names unknown family '{fid}'",
+                    "declare it under 'families' in referential.yaml")
+        if job.level is not None:
+            if levels is None:
+                err(job.loc, f"job '{job.id}' has level '{job.level}' but the referential has no scale")
+            else:
+                owner, by_id = levels
+                lid = job.level
+                if "/" in lid:
+                    rid, lid = lid.split("/", 1)
+                    ok = rid == owner and lid in by_id
+                else:
+                    ok = owner == ref.id and lid in by_id
+                if not ok:
+                    err(job.loc, f"job '{job.id}' has unknown level '{job.level}'",
+                        "levels of this scale: " + ", ".join(
+                            (lv if owner == ref.id else f"{owner}/{lv}") for lv in by_id))
+        for crit in job.scores:
+            if crit not in criteria:
+                err(job.loc, f"job '{job.id}' scores unknown criterion '{crit}'",
+                    "criteria: " + ", ".join(sorted(criteria)))
+        for key in ("requires", "requires_key", "requires_new"):
+            for cid in getattr(job, key):
+                if cid not in competences:
+                    err(job.loc, f"job '{job.id}' {key} unknown competence '{cid}'")
+        for p in job.progresses_to:
+            if p.job not in jobs:
+                err(p.loc, f"job '{job.id}' progresses to unknown job '{p.job}'")
+            elif p.job == job.id:
+                err(p.loc, f"job '{job.id}' progresses to itself")
+        for other in job.close_to:
+            if other not in jobs:
+                err(job.loc, f"job '{job.id}' is close to unknown job '{other}'")
+
+    for cert in ref.certifications:
+        if cert.level and not level_exists(ds, cert.level if "/" in cert.level else f"{ref.id}/{cert.level}"):
+            err(cert.loc, f"certification '{cert.id}' has unknown level '{cert.level}'")
+        for cid in cert.certifies:
+            if cid not in competences:
+                err(cert.loc, f"certification '{cert.id}' certifies unknown competence '{cid}'")
+        for jid in cert.gives_access_to:
+            if jid not in jobs:
+                err(cert.loc, f"certification '{cert.id}' gives access to unknown job '{jid}'")
+    for link in ref.rome_links:
+        if link.job not in jobs:
+            err(link.loc, f"ROME link names unknown job '{link.job}'",
+                f"job ids are those of {ref.folder.name}/jobs.yaml")
+    _check_cycles(ref, problems)
+
+
+def _check_cycles(ref: Referential, problems: list[Problem]) -> None:
+    edges = {j.id: [p for p in j.progresses_to] for j in ref.jobs}
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for p in edges.get(node, []):
+            if state.get(p.job) == 1:
+                cycle = stack[stack.index(p.job):] + [p.job]
+                problems.append(Problem(p.loc.file, p.loc.line,
+                                        "progression cycle: " + " -> ".join(cycle),
+                                        "a progression goes up: remove the edge that closes the loop"))
+            elif p.job in edges and state.get(p.job) is None:
+                visit(p.job)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if state.get(node) is None:
+            visit(node)

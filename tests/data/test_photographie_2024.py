@@ -1,0 +1,328 @@
+"""Checks the curated photographie-2024 referential against its source text.
+
+Every expected value is derived here from ``source.txt`` with a small parser of its own
+(entry lines "NNN. Title", filière and section headings), independent of the curation scripts.
+"""
+
+import csv
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data" / "photographie-2024"
+ROME_FICHES = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
+
+ENTRY = re.compile(r"^\s*(\d{3})\.\s+(\S.*?)\s*$")
+TENURE = re.compile(r"\(\s*période maximale de\s+6\s+mois\s*\)")
+REFERS = re.compile(
+    r"(M[êe]mes?\s+(?:fonctions?|compétences)\s+que|Assure les (?:fonctions|opérations) du)[^.]*\.?"
+)
+
+
+def fold(text):
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("’", "'").replace("œ", "oe").lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def squash(text):
+    """Fold and drop everything but letters and digits (ignores line breaks and hyphenation)."""
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+# --------------------------------------------------------------------------- source parsing
+
+LINES = (DATA / "source.txt").read_text(encoding="utf-8").split("\n")
+
+
+def _next_nonblank(i):
+    j = i + 1
+    while j < len(LINES) and not LINES[j].strip():
+        j += 1
+    return j
+
+
+def _is_heading_candidate(i):
+    t = LINES[i].strip()
+    if not t or ENTRY.match(LINES[i]) or len(t) > 60:
+        return False
+    if t.startswith("Filière"):
+        return False
+    if t[-1] in ".:;,)" or not t[0].isupper():
+        return False
+    prev = LINES[i - 1].strip() if i else ""
+    return prev == "" or prev.endswith(".")
+
+
+def parse_source():
+    """Filières, sections and entries, with 1-based line numbers."""
+    filieres, sections, entries = [], [], []
+    filiere = group = None
+    current = None  # line of the family the next entries belong to
+    for i, raw in enumerate(LINES):
+        t = raw.strip()
+        if t.startswith("Filière "):
+            name = t[len("Filière "):]
+            nxt = LINES[i + 1].strip()
+            if nxt and not nxt.startswith("("):
+                name += " " + nxt
+            filiere = i + 1
+            group = None
+            filieres.append({"line": filiere, "name": re.sub(r"\s+", " ", name)})
+            current = filiere
+            continue
+        if filiere and _is_heading_candidate(i):
+            j = _next_nonblank(i)
+            if j < len(LINES) and (ENTRY.match(LINES[j]) or _is_heading_candidate(j)):
+                is_group = not ENTRY.match(LINES[j])
+                parent = group if (group and not is_group) else filiere
+                sections.append({"line": i + 1, "name": t, "parent": parent})
+                if is_group:
+                    group = i + 1
+                current = i + 1
+                continue
+        m = ENTRY.match(raw)
+        if m and current:
+            entries.append({"line": i + 1, "coef": m.group(1), "title": re.sub(r"\s+", " ", m.group(2)),
+                            "family": current})
+    # bodies: from the entry to the next entry, heading or the closing "Fait à"
+    stops = sorted({e["line"] for e in entries} | {f["line"] for f in filieres} | {s["line"] for s in sections}
+                   | {i + 1 for i, l in enumerate(LINES) if l.strip().startswith("Fait à")})
+    for e in entries:
+        end = min(s for s in stops if s > e["line"])
+        e["body"] = " ".join(LINES[e["line"]:end - 1])
+    return filieres, sections, entries
+
+
+FILIERES, SECTIONS, ENTRIES = parse_source()
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return yaml.safe_load((DATA / "referential.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def jobs():
+    return yaml.safe_load((DATA / "jobs.yaml").read_text(encoding="utf-8"))["jobs"]
+
+
+@pytest.fixture(scope="module")
+def rome_rows():
+    with (DATA / "rome.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def by_line(jobs):
+    return {j["line"]: j for j in jobs}
+
+
+@pytest.fixture(scope="module")
+def fam_by_line(ref):
+    return {f["line"]: f for f in ref["families"]}
+
+
+# --------------------------------------------------------------------------- sanity of the parser
+
+def test_parser_finds_the_grid():
+    assert len(FILIERES) == len({f["name"] for f in FILIERES}) >= 6
+    assert ENTRIES and all(150 <= int(e["coef"]) <= 450 for e in ENTRIES)
+    # the closing formula is not part of any job
+    assert all("Fait à" not in e["body"] for e in ENTRIES)
+
+
+# --------------------------------------------------------------------------- referential
+
+def test_identity(ref):
+    text = "\n".join(LINES)
+    assert ref["id"] == "photographie-2024"
+    assert ref["idcc"] == re.search(r"IDCC\s*:\s*(\d{4})", text).group(1)
+    m = re.search(r"Fait à\s+\w+,\s+le\s+(\d{1,2})\s+mars\s+(\d{4})", text)
+    assert str(ref["issued"]) == f"{m.group(2)}-03-{int(m.group(1)):02d}"
+    emp = re.search(r"d’employeur\(s\)\s*:(.*?)d’une part", text, re.S).group(1)
+    sal = re.search(r"syndicat\(s\) de salariés\s*:(.*?)d’autre part", text, re.S).group(1)
+    clean = lambda block: [re.sub(r"[\s;,]+$", "", l).strip() for l in block.split("\n") if l.strip()]
+    assert ref["signatories"]["employers"] == clean(emp)
+    assert ref["signatories"]["employees"] == clean(sal)
+    assert ref["sector"]["id"] == "photographie"
+
+
+def test_families_match_headings(ref, fam_by_line):
+    ids = [f["id"] for f in ref["families"]]
+    assert len(ids) == len(set(ids))
+    expected = {f["line"] for f in FILIERES} | {s["line"] for s in SECTIONS}
+    assert set(fam_by_line) == expected
+    for f in FILIERES:
+        fam = fam_by_line[f["line"]]
+        assert fam["kind"] == "filière"
+        assert "broader" not in fam
+        assert fold(f["name"]).startswith(fold(fam["label"]).split(" (")[0])
+    for s in SECTIONS:
+        fam = fam_by_line[s["line"]]
+        assert fam["kind"] == "section"
+        assert fold(fam["label"]) == fold(s["name"])
+        assert fam["broader"] == fam_by_line[s["parent"]]["id"]
+
+
+def test_scale_has_every_printed_coefficient(ref):
+    scale = ref["scale"]
+    assert scale["kind"] == "coefficient"
+    coefs = sorted({int(e["coef"]) for e in ENTRIES})
+    levels = scale["levels"]
+    assert [lv["id"] for lv in levels] == [str(c) for c in coefs]
+    assert [str(lv["notation"]) for lv in levels] == [str(c) for c in coefs]
+    assert [lv["rank"] for lv in levels] == list(range(1, len(coefs) + 1))
+    for lv in levels:
+        first = min(e["line"] for e in ENTRIES if e["coef"] == lv["id"])
+        assert lv["line"] == first
+
+
+def test_alignment_is_estimate_only(ref):
+    # the document never refers to the national framework, so nothing can be "official"
+    assert "cadre national des certifications" not in fold("\n".join(LINES))
+    for lv in ref["scale"]["levels"]:
+        al = lv.get("aligned_to")
+        if al:
+            assert re.fullmatch(r"cnc-2019/[1-8]", al["level"])
+            assert al["basis"] == "estimate" and al["note"].strip()
+    # alignment never decreases with the coefficient
+    seq = [int(lv["aligned_to"]["level"].split("/")[1]) for lv in ref["scale"]["levels"] if lv.get("aligned_to")]
+    assert seq == sorted(seq)
+
+
+# --------------------------------------------------------------------------- jobs
+
+def test_every_entry_is_a_job(jobs, by_line):
+    assert len(jobs) == len(ENTRIES)
+    assert sorted(by_line) == [e["line"] for e in ENTRIES]
+    ids = [j["id"] for j in jobs]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", i) for i in ids)
+
+
+def test_counts_per_family(jobs, fam_by_line):
+    expected = {}
+    for e in ENTRIES:
+        fid = fam_by_line[e["family"]]["id"]
+        expected[fid] = expected.get(fid, 0) + 1
+    got = {}
+    for j in jobs:
+        assert len(j["families"]) == 1
+        got[j["families"][0]] = got.get(j["families"][0], 0) + 1
+    assert got == expected
+
+
+def test_entries_titles_coefficients_and_tenure(by_line, fam_by_line):
+    for e in ENTRIES:
+        j = by_line[e["line"]]
+        assert j["level"] == e["coef"], e
+        assert j["families"] == [fam_by_line[e["family"]]["id"]]
+        has_p6m = bool(TENURE.search(e["title"]))
+        assert (j.get("maximum_tenure") == "P6M") == has_p6m, e
+        title = fold(TENURE.sub("", e["title"]))
+        assert "periode maximale" not in fold(j["label"])
+        names = [j["label"]] + j.get("alt_labels", [])
+        assert title.startswith(fold(j["label"])), (j["label"], e["title"])
+        for n in names:
+            assert fold(n) in title
+        # a line with several titles separated by ". " gives one job with alt labels
+        if ". " in e["title"]:
+            assert len(names) == len(TENURE.sub("", e["title"]).strip().split(". "))
+
+
+def test_missions_are_document_text(by_line):
+    for e in ENTRIES:
+        j = by_line[e["line"]]
+        body = squash(e["body"])
+        assert j["missions"], e
+        for m in j["missions"] + j.get("conditions", []):
+            assert "MINISTÈRE" not in m and "  " not in m
+            assert not re.search(r"\w- \w", m), m  # no hyphenation left from line ends
+            assert squash(m) in body, (j["id"], m)
+        # nothing of the body is lost (apart from the ministry banner)
+        kept = "".join(squash(m) for m in j.get("conditions", []) + j["missions"])
+        rest = squash(re.sub(r"MINISTÈRE DU TRAVAIL.*?FAMILLES", "", e["body"]))
+        assert sorted(kept) == sorted(rest), j["id"]
+
+
+def test_cross_references_become_progressions(jobs, by_line):
+    edges = {}
+    for j in jobs:
+        for p in j.get("progresses_to", []):
+            p = p if isinstance(p, dict) else {"job": p}
+            edges.setdefault(p["job"], []).append((j, p))
+    order = [e["line"] for e in ENTRIES]
+    seen = 0
+    for e in ENTRIES:
+        m = REFERS.search(e["body"].replace("\n", " "))
+        j = by_line[e["line"]]
+        if not m:
+            assert j["id"] not in edges, j["id"]
+            continue
+        seen += 1
+        sentence = re.sub(r"\s+", " ", m.group(0))
+        assert any(squash(sentence) in squash(x) for x in j["missions"]), sentence
+        incoming = edges.get(j["id"], [])
+        assert len(incoming) == 1, (j["id"], incoming)
+        src, p = incoming[0]
+        assert p["basis"] == "explicit" and fold(sentence)[:20] in fold(p["note"])
+        assert src["families"] == j["families"]
+        assert src["line"] < j["line"] and int(src["level"]) < int(j["level"])
+        s = fold(sentence)
+        num = re.search(r"niveau (\d)|(\d)(?:er|e) (?:niveau|echelon)", s)
+        coef = re.search(r"que le (\d{3})", s)
+        if coef:
+            assert src["level"] == coef.group(1)
+        elif num:
+            d = num.group(1) or num.group(2)
+            assert re.search(rf"\b{d}(er|e)? niveau|niveau {d}|\b{d}er", fold(src["label"] + " " + " ".join(src.get("alt_labels", [])))), (sentence, src["label"])
+        elif "precedent" in s and "niveau precedent" not in s:
+            # "précédent": the entry printed just before in the same family, or the note says why not
+            prev = [x for x in ENTRIES if x["line"] < e["line"] and x["family"] == e["family"]][-1]
+            if src["line"] != prev["line"]:
+                assert fold(by_line[prev["line"]]["label"]) in fold(p["note"]), p["note"]
+    assert seen == len(edges) and seen > 0
+
+
+def test_references_resolve(ref, jobs):
+    fam_ids = {f["id"] for f in ref["families"]}
+    level_ids = {lv["id"] for lv in ref["scale"]["levels"]}
+    job_ids = {j["id"] for j in jobs}
+    for f in ref["families"]:
+        assert f.get("broader", next(iter(fam_ids))) in fam_ids
+    for j in jobs:
+        assert set(j["families"]) <= fam_ids
+        assert j["level"] in level_ids
+        for p in j.get("progresses_to", []):
+            assert (p["job"] if isinstance(p, dict) else p) in job_ids
+
+
+def test_job_lines_hold_titles(jobs):
+    for j in jobs:
+        line = fold(LINES[j["line"] - 1])
+        assert fold(j["label"]) in line, (j["id"], line)
+
+
+# --------------------------------------------------------------------------- ROME links
+
+def test_rome_links(jobs, rome_rows):
+    with ROME_FICHES.open(encoding="utf-8", newline="") as f:
+        fiches = {r["code_rome"] for r in csv.DictReader(f)}
+    assert rome_rows and list(rome_rows[0].keys()) == ["job", "rome", "relation", "basis", "rationale"]
+    job_ids = {j["id"] for j in jobs}
+    printed = set(re.findall(r"\b[A-N]\d{4}\b", "\n".join(LINES)))
+    for r in rome_rows:
+        assert r["job"] in job_ids
+        assert re.fullmatch(r"[A-N]\d{4}", r["rome"]) and r["rome"] in fiches, r
+        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"}
+        assert r["basis"] == ("document" if r["rome"] in printed else "curation")
+        assert r["rationale"].strip() and "\n" not in r["rationale"]
+    assert job_ids == {r["job"] for r in rome_rows}
+    pairs = [(r["job"], r["rome"]) for r in rome_rows]
+    assert len(pairs) == len(set(pairs))
