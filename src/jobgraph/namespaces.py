@@ -119,6 +119,8 @@ class JGSH(DefinedNamespace):
     _NS = Namespace("https://w3id.org/jobgraph/shapes#")
     _fail = False
 
+    expected: URIRef  # annotation on a shape: the expected value, in words, for reports
+
 
 PREFIXES: dict[str, str] = {
     "jg": str(JG),

@@ -390,6 +390,28 @@ def _enrich(findings: list[Finding], backend: Backend, assembled: Assembled) -> 
                 f.accepted = acc.reason
 
 
+def check_graph(data: Graph, *, ontology: Graph | None = None, shapes_dir: Path | None = None,
+                queries_dir: Path | None = None, reference: Graph | None = None) -> list[Finding]:
+    """Run the SHACL shapes (core and SPARQL) and the QC queries on a small graph, in memory.
+
+    ``data`` plays the curated graphs; ``reference`` (e.g. a few ROME fiches) is added to the
+    queried store only, as ROME is in the real store. Used by the shape fixtures' tests.
+    """
+    from .build import ontology_triples
+    from .serialize import nquads
+
+    onto = ontology if ontology is not None else _graph_of(ontology_triples())
+    core, sparql_rules = split_shapes(load_shapes(shapes_dir))
+    findings = run_pyshacl(_graph_of(data), core, onto)
+    graphs: dict[URIRef, list[Triple]] = {GRAPH.ONTOLOGY: list(onto), URIRef("urn:jobgraph:data"): list(data)}
+    if reference is not None:
+        graphs[GRAPH.ROME] = list(reference)
+    backend = OxigraphBackend.from_nquads(nquads(graphs))
+    findings += run_sparql_rules(backend, sparql_rules)
+    findings += run_qc(backend, list_qc(queries_dir))
+    return _dedupe(findings)
+
+
 def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
              shapes_dir: Path | None = None, queries_dir: Path | None = None) -> ValidationReport:
     """Run every check on the data of ``data_dir``; structure errors raise DataError first."""
@@ -443,7 +465,7 @@ def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: dict[tuple[Any, ...], Finding] = {}
     for f in findings:
-        seen.setdefault((f.rule, f.focus, f.path, f.value, f.message), f)
+        seen.setdefault((f.rule, f.focus, f.path, f.value, f.expected), f)
     return list(seen.values())
 
 
