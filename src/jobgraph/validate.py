@@ -203,9 +203,15 @@ def run_sparql_rules(backend: Backend, rules: Iterable[SparqlRule]) -> list[Find
             runs = [{"targetClass": c} for c in _subclasses(backend, rule.target_class)]
         else:
             query, runs = SPARQL_PREFIXES + _strip_prefixes(rule.select), [{}]
+        seen: set[tuple[tuple[str, str | None], ...]] = set()
         for bindings in runs:
             for row in backend.select(query, bindings).dicts():
                 values = {k: compact(v) for k, v in row.items()}
+                # a resource with several labels gives one row per label: report it once
+                key = tuple(sorted((k, v) for k, v in values.items() if not k.lower().endswith("label")))
+                if key in seen:
+                    continue
+                seen.add(key)
                 findings.append(Finding(
                     severity=rule.severity, rule=compact(rule.shape) or "", rule_name=rule.name,
                     message=_fill(rule.message_fr, values), message_en=_fill(rule.message_en, values),
@@ -465,7 +471,7 @@ def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: dict[tuple[Any, ...], Finding] = {}
     for f in findings:
-        seen.setdefault((f.rule, f.focus, f.path, f.value, f.expected), f)
+        seen.setdefault((f.rule, f.focus, f.path, f.value, f.expected, f.message), f)
     return list(seen.values())
 
 
