@@ -106,8 +106,8 @@ def read_text(path: Path, rel: str) -> str:
     limit = max_file_bytes()
     if size > limit:
         raise DataError([Problem(rel, None,
-                                 f"file is {size / 1e6:.1f} MB, above the {limit / 1e6:.0f} MB limit "
-                                 "for a curated file",
+                                 f"file is {size / 2**20:.1f} MiB, above the {limit / 2**20:.0f} MiB "
+                                 "limit for a curated file",
                                  "split it, or raise JOBGRAPH_MAX_FILE_MB if this size is intended")])
     raw = path.read_bytes()
     try:
@@ -469,6 +469,9 @@ def _read_jobs(path: Path, rel: str, ref: Referential, problems: list[Problem]) 
     for m, line in r.records(_top(r, doc, rel, "jobs") or YList(), 1, "jobs"):
         f = r.fields(m, JOB_SPEC, "a job")
         if f is None:
+            # keep the id known so that references to it do not add false problems
+            if isinstance(m.get("id"), (str, int)) and not isinstance(m.get("id"), bool):
+                ref.jobs.append(Job(id=str(m["id"]), label=str(m.get("label", "")), loc=r.loc(line)))
             continue
         job = Job(id=f["id"], label=f["label"], loc=r.loc(line))
         for key in ("alt_labels", "alt_labels_en", "missions", "accessory_missions",
@@ -541,6 +544,9 @@ def _read_competences(path: Path, rel: str, ref: Referential, problems: list[Pro
     for m, line in r.records(_top(r, doc, rel, "competences") or YList(), 1, "competences"):
         f = r.fields(m, COMPETENCE_SPEC, "a competence")
         if f is None:
+            if isinstance(m.get("id"), (str, int)) and isinstance(m.get("framework"), str):
+                ref.competences.append(Competence(id=str(m["id"]), framework=m["framework"],
+                                                  kind="competence", loc=r.loc(line)))
             continue
         if f["kind"] not in COMPETENCE_KINDS:
             r.error(m.key_lines["kind"], f"competence kind '{f['kind']}' is not one of "
