@@ -23,7 +23,7 @@ from .model import Dataset
 from .namespaces import GRAPH, graph_iri
 from .resources import resource_dir
 from .rome import convert_rome, read_rome
-from .serialize import nquads, trig, trig_block, turtle, turtle_block
+from .serialize import jsonld, nquads, trig, trig_block, turtle, turtle_block
 
 FORMATS = {".trig": "trig", ".nq": "nquads", ".nquads": "nquads", ".ttl": "turtle",
            ".jsonld": "jsonld", ".json": "jsonld"}
@@ -135,9 +135,12 @@ class Assembled:
         if fmt == "turtle":
             return turtle(self.graphs, [c.turtle for c in self.chunks])
         if fmt == "jsonld":
-            rd = RdfDataset()
-            rd.parse(data=self.nquads(), format="nquads")
-            return rd.serialize(format="json-ld", sort_keys=True, indent=1)
+            graphs = dict(self.graphs)
+            for c in self.chunks:
+                rd = RdfDataset()
+                rd.parse(data=c.nquads, format="nquads")
+                graphs[c.graph] = list(rd.graph(c.graph))
+            return jsonld(graphs)
         raise ValueError(f"unknown format {fmt}")
 
 

@@ -122,7 +122,8 @@ def convert_referential(ref: Referential, ds: Dataset | None = None) -> list[Tri
     if ref.source_title:
         e.add(e.document, DCTERMS.title, fr(ref.source_title))
     if ref.source_file:
-        e.add(e.document, JG.sourceLocation, string(f"{ref.folder.name}/{ref.source_file}"))
+        folder = ref.loc.file.rsplit("/", 1)[0]
+        e.add(e.document, JG.sourceLocation, string(f"{folder}/{ref.source_file}"))
     e.provenance(r, ref.loc, None)
 
     if ref.sector:

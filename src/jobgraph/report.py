@@ -146,6 +146,10 @@ function applyFilters(){
   document.getElementById('shown').textContent=shown;
 }
 document.querySelectorAll('.filters select').forEach(function(s){s.addEventListener('change',applyFilters);});
+// a link may preset the filters: report.html#severity=warning&referential=cci-2015
+new URLSearchParams(location.hash.slice(1)).forEach(function(v,k){
+  var s=document.getElementById('f-'+k); if(s){s.value=v;}
+});
 applyFilters();
 """
 

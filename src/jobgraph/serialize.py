@@ -131,3 +131,41 @@ def turtle(graphs: dict[URIRef, list[Triple]], extra_blocks: Iterable[str] = ())
     sh = _Shortener()
     merged = {t for triples in graphs.values() for t in triples}
     return "".join([*_header(), *_block(merged, sh, ""), *extra_blocks])
+
+
+def _jsonld_value(term: Node) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"@id": str(term)}
+    if isinstance(term, BNode):
+        return {"@id": f"_:{term}"}
+    if isinstance(term, Literal):
+        if term.language:
+            return {"@value": str(term), "@language": term.language}
+        if term.datatype and term.datatype != XSD.string:
+            return {"@value": str(term), "@type": str(term.datatype)}
+        return {"@value": str(term)}
+    raise TypeError(term)
+
+
+def jsonld(graphs: dict[URIRef, list[Triple]]) -> str:
+    """Flattened JSON-LD, graphs and nodes sorted by IRI, full IRIs (no context to resolve)."""
+    import json
+
+    doc = []
+    for g in sorted(graphs, key=str):
+        nodes: dict[str, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
+        for s, p, o in graphs[g]:
+            sid = f"_:{s}" if isinstance(s, BNode) else str(s)
+            if p == RDF.type and isinstance(o, URIRef):
+                nodes[sid]["@type"].append(str(o))  # type: ignore[arg-type]
+            else:
+                nodes[sid][str(p)].append(_jsonld_value(o))
+        items = []
+        for sid in sorted(nodes):
+            node: dict[str, object] = {"@id": sid}
+            for key in sorted(nodes[sid]):
+                values = nodes[sid][key]
+                node[key] = sorted(values, key=str) if key != "@type" else sorted(values, key=str)
+            items.append(node)
+        doc.append({"@id": str(g), "@graph": items})
+    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"

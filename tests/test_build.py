@@ -1,0 +1,75 @@
+"""jobgraph build: byte-stable output in every format, a store reused until the data changes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset
+
+from jobgraph.build import build, ensure_store, is_fresh
+from util import copy_mini, run
+
+
+@pytest.mark.parametrize("fmt,suffix", [("trig", ".trig"), ("nquads", ".nq"),
+                                         ("turtle", ".ttl"), ("jsonld", ".jsonld")])
+def test_output_is_byte_identical_on_a_second_run(tmp_path: Path, fmt: str, suffix: str) -> None:
+    data = copy_mini(tmp_path)
+    first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    assert run("build", "--data", str(data), "--store", str(tmp_path / "s1"), "-o", str(first))[0] == 0
+    assert run("build", "--data", str(data), "--store", str(tmp_path / "s2"), "-o", str(second),
+               "--format", fmt)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    parsed = Dataset()
+    parsed.parse(first, format={"trig": "trig", "nquads": "nquads", "turtle": "turtle",
+                                "jsonld": "json-ld"}[fmt])
+    assert len(parsed) > 1000
+
+
+def test_trig_has_one_named_graph_per_referential_and_ontology(tmp_path: Path) -> None:
+    data = copy_mini(tmp_path)
+    out = tmp_path / "g.trig"
+    code, stdout, _ = run("build", "--data", str(data), "--store", str(tmp_path / "s"), "-o", str(out))
+    assert code == 0
+    ds = Dataset()
+    ds.parse(out, format="trig")
+    names = {str(c.identifier) for c in ds.contexts()}
+    base = "https://w3id.org/jobgraph/id/graph/"
+    assert {base + "ontology", base + "cnc-2019", base + "mini-ref"} <= names
+    assert "mini-ref: 144 triples (2 jobs" in stdout
+
+
+def test_store_is_reused_until_data_changes(tmp_path: Path) -> None:
+    data = copy_mini(tmp_path)
+    store = tmp_path / "store"
+    db, result = ensure_store(data, store)
+    assert result is not None and db.exists()
+    assert is_fresh(data, store)
+    db2, again = ensure_store(data, store)
+    assert again is None and db2 == db
+    time.sleep(0.01)
+    jobs = data / "mini-ref" / "jobs.yaml"
+    jobs.write_text(jobs.read_text(encoding="utf-8").replace("Agent de bureau", "Agent d'accueil"))
+    assert not is_fresh(data, store)
+    code, out, _ = run("query", "level-ladder", "--data", str(data), "--store", str(store),
+                       "--param", "referential=https://w3id.org/jobgraph/id/mini-ref", "--format", "csv")
+    assert code == 0 and "Agent d'accueil" in out and "Agent de bureau" not in out
+    assert is_fresh(data, store)
+
+
+def test_rebuild_replaces_only_changed_graphs(tmp_path: Path) -> None:
+    data = copy_mini(tmp_path)
+    store = tmp_path / "store"
+    build(data, store_dir=store)
+    digests = json.loads((store / "store" / "manifest.json").read_text())["digests"]
+    jobs = data / "mini-ref" / "jobs.yaml"
+    jobs.write_text(jobs.read_text(encoding="utf-8").replace("Classer le courrier.", "Trier."))
+    build(data, store_dir=store)
+    after = json.loads((store / "store" / "manifest.json").read_text())["digests"]
+    changed = {g for g in after if after[g] != digests.get(g)}
+    assert changed == {"https://w3id.org/jobgraph/id/graph/mini-ref"}
+    code, out, _ = run("query", "job-profile", "--data", str(data), "--store", str(store),
+                       "--param", "job=mini-ref/agent", "--format", "csv")
+    assert code == 0 and "Agent de bureau" in out
