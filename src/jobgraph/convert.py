@@ -209,6 +209,8 @@ def convert_referential(ref: Referential, ds: Dataset | None = None) -> list[Tri
         e.add(n, SKOS.prefLabel, fr(a.label))
         if a.notation:
             e.add(n, SKOS.notation, string(a.notation))
+        if a.description:
+            e.add(n, SKOS.definition, fr(a.description))
         e.many(n, JG.hasCompetence, [e.node("competence", c) for c in a.competences])
         e.provenance(n, a.loc, a.doc_line)
 

@@ -341,7 +341,7 @@ JOB_SPEC = {
 PROGRESSION_SPEC = {"job": F("id", True), "basis": F("str"), "note": F("text")}
 FRAMEWORK_SPEC = {"id": F("id", True), "title": F("str", True), "notation_pattern": F("str")}
 ACTIVITY_SPEC = {"id": F("id", True), "label": F("str", True), "notation": F("str"),
-                 "competences": F("idlist"), "line": F("int")}
+                 "description": F("text"), "competences": F("idlist"), "line": F("int")}
 COMPETENCE_SPEC = {
     "id": F("id", True), "framework": F("id", True), "kind": F("str", True), "label": F("str"),
     "notation": F("str"), "broader": F("id"), "transversal": F("bool"),
@@ -540,7 +540,8 @@ def _read_competences(path: Path, rel: str, ref: Referential, problems: list[Pro
         f = r.fields(m, ACTIVITY_SPEC, "an activity type")
         if f:
             ref.activities.append(Activity(f["id"], f["label"], r.loc(line), f.get("notation"),
-                                           f.get("competences", []), f.get("line")))
+                                           f.get("competences", []), f.get("line"),
+                                           f.get("description")))
     for m, line in r.records(_top(r, doc, rel, "competences") or YList(), 1, "competences"):
         f = r.fields(m, COMPETENCE_SPEC, "a competence")
         if f is None:

@@ -153,6 +153,7 @@ class Activity:
     notation: str | None = None
     competences: list[str] = field(default_factory=list)
     doc_line: int | None = None
+    description: str | None = None
 
 
 @dataclass

@@ -418,3 +418,84 @@ def test_job_texts_come_from_the_job_sheet():
     job = JOBS[0]
     for s in [job["definition"], *job["missions"], *job["conditions"]]:
         assert _contained(s, section), s
+
+
+# ---------------------------------------------------------------- activity-type descriptions
+# Extraction slips of the activity sheets and their fixes: the only differences (besides accents,
+# case and apostrophes) allowed between the printed text and the curated descriptions.
+OCR_FIXES = [
+    (r"’'|'’|''", "'"), (r"’", "'"), (r"(^|[\s(])I'", r"\1l'"), (r"\|l\b|\|\|", "Il"),
+    (r"\bI(\s+[a-zé])", r"Il\1"), (r"\bcceur\b", "cœur"), (r"\bmanceuvre\b", "manœuvre"),
+    (r"\bsOr\b", "sûr"), (r"\bregus\b", "reçus"), (r"\btra[gc]abilité\b", "traçabilité"),
+    (r"\bfacgon\b", "façon"), (r"\baccueill\b", "accueil"), (r"\bmaniéere\b", "manière"),
+    (r"\bameneé\b", "amené"), (r"\bréle\b", "rôle"), (r"\bexerceé\b", "exercée"),
+    (r"\bmaniére\b", "manière"), (r"\bposséde\b", "possède"), (r"\bparticuliere\b", "particulière"),
+    (r"\bparalléle\b", "parallèle"), (r"\baccés\b", "accès"), (r"\bétre\b", "être"),
+    (r"\bsystémes\b", "systèmes"), (r"\bsysteme\b", "système"), (r"\bgére\b", "gère"),
+    (r"\baupr[eé]s\b", "auprès"), (r"\bproblémes\b", "problèmes"), (r"\bpérimétre\b", "périmètre"),
+]
+# word pairs (printed, curated) that differ only by an accent the OCR cannot be trusted with
+ACCENT_FIXES = {("a", "à"), ("boites", "boîtes")}
+
+
+def words(text):
+    """Accent- and case-folded word sequence (œ -> oe, apostrophes and hyphens split words)."""
+    text = text.replace("œ", "oe").replace("Œ", "Oe")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.findall(r"[a-z0-9]+", text)
+
+
+def parse_activity_descriptions():
+    """Paragraphs between 'Définition, description de l'activité type…' and 'Réglementation'."""
+    out = {}
+    for i, l in enumerate(LINES):
+        m = re.search(r"FICHE ACTIVITE TYPE N° *(\d+)", l)
+        if not m:
+            continue
+        d = index_of(r"^\s*Définition, description de .{1,2}activité type", i)
+        r = index_of(r"^\s*Réglementation d.activités", d)
+        paras, cur = [], ""
+        for raw in LINES[d + 1:r] + [""]:
+            t = raw.strip()
+            if not t:
+                if cur:
+                    paras.append(cur)
+                cur = ""
+            elif cur.endswith("-"):
+                cur += t
+            else:
+                cur = f"{cur} {t}".strip()
+        for rx, rep in OCR_FIXES:
+            paras = [re.sub(rx, rep, p) for p in paras]
+        out[m.group(1)] = paras
+    return out
+
+
+def test_activity_descriptions_follow_text():
+    printed = parse_activity_descriptions()
+    acts = {a["notation"]: a for a in COMP["activities"]}
+    assert set(printed) == set(acts)
+    for num, paras in printed.items():
+        assert paras, num
+        mine = acts[num]["description"].split("\n\n")
+        assert len(mine) == len(paras), num
+        for a, b in zip(mine, paras):
+            assert "\n" not in a.strip(), (num, a)  # lines broken by the extraction are joined
+            assert words(a) == words(b), (num, difflib.ndiff(words(b), words(a)))
+            # with accents kept: only the listed fixes may differ
+            wa, wb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
+            assert len(wa) == len(wb), num
+            for x, y in zip(wb, wa):
+                assert x == y or (x, y) in ACCENT_FIXES, (num, x, y)
+
+
+def test_activity_descriptions_have_no_ocr_slips():
+    for a in COMP["activities"]:
+        d = a["description"]
+        assert not re.search(r"(^|[\s(])I'|\||’'|cceur|ceuvre|\bsOr\b|eé\b|éé|éee|facg|tra[gc]abilit|accueill\b", d), a["id"]
+        # the preposition "à" restored where the OCR printed "a"
+        assert not re.search(r"\ba (la|le|les|l'|un|une|son|sa|ses|chaque|face|distance|usage|d'|\w+er\b)", d), a["id"]
+        # accents the OCR dropped or turned the wrong way
+        assert not re.search(r"\b(exerceé|maniére|posséde|particuliere|paralléle|accés|étre|systémes|gére|"
+                             r"aupres|auprés|problémes|systeme|périmétre|réle)\b", d), a["id"]
