@@ -20,6 +20,7 @@ from .backends import Backend, OxigraphBackend
 from .build import STORE_DIR_NAME, Assembled, assemble, build, is_fresh
 from .convert import Triple
 from .errors import JavaMissing
+from .model import AcceptedFinding
 from .namespaces import GRAPH, JG, JGID, JGSH, PREFIXES, RDF, RDFS, SH, SKOS
 from .queries import StoredQuery, list_qc
 from .resources import resource_dir
@@ -247,8 +248,9 @@ def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Finding]:
 
     for t in ontology.triples((None, RDFS.subClassOf, None)):
         data.add(t)
+    # inplace: the caller's graph is built for this call only; copying it costs ~0.3 s
     _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none",
-                                   advanced=True, allow_warnings=True)
+                                   advanced=True, allow_warnings=True, inplace=True)
     findings = []
     for r in results.subjects(RDF.type, SH.ValidationResult):
         shape = results.value(r, SH.sourceShape)
@@ -366,7 +368,10 @@ SELECT ?s ?loc ?label ?scheme WHERE {
 }"""
 
 
-def _enrich(findings: list[Finding], backend: Backend, assembled: Assembled) -> None:
+def _enrich(findings: list[Finding], backend: Backend,
+            assembled: Assembled) -> list[AcceptedFinding]:
+    """Add file:line, label and referential to findings, mark the accepted ones; return the
+    accepted findings that matched nothing (stale: the data or the rule changed)."""
     info: dict[str, tuple[str | None, str | None]] = {}
     for row in backend.select(_INFO_QUERY).rows:
         s, loc, label, _scheme = row
@@ -382,6 +387,7 @@ def _enrich(findings: list[Finding], backend: Backend, assembled: Assembled) -> 
             first = f.focus[len(str(JGID)):].split("/", 1)[0]
             if first in assembled.dataset.referentials or first == "rome":
                 f.referential = first
+    used: set[int] = set()
     for f in findings:
         if f.focus is None:
             continue
@@ -389,11 +395,17 @@ def _enrich(findings: list[Finding], backend: Backend, assembled: Assembled) -> 
         ref = assembled.dataset.referentials.get(rid or "")
         if ref is None:
             continue
-        ident = f.focus.rsplit("/", 1)[-1]
+        # an accepted finding names its focus by id ("auditeur-interne"), by kind and id
+        # ("job/auditeur-interne", when ids of two kinds collide) or by IRI, full or compact
+        local = f.focus[len(str(JGID)) + len(ref.id) + 1:] if f.focus.startswith(
+            f"{JGID}{ref.id}/") else ""
+        names = {f.focus, compact(f.focus), local, local.split("/", 1)[-1] or ref.id}
         for acc in ref.accepted:
-            rule = acc.rule if not acc.rule.startswith("jgsh:") else acc.rule
-            if rule == f.rule and acc.focus in (ident, f.focus, compact(f.focus)):
+            if acc.rule == f.rule and acc.focus in names:
                 f.accepted = acc.reason
+                used.add(id(acc))
+    return [acc for ref in assembled.dataset.referentials.values() for acc in ref.accepted
+            if id(acc) not in used]
 
 
 def check_graph(data: Graph, *, ontology: Graph | None = None, shapes_dir: Path | None = None,
@@ -461,7 +473,9 @@ def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
     else:
         report.notes.append("OWL check skipped (--no-reason)")
 
-    _enrich(report.findings, backend, assembled)
+    for acc in _enrich(report.findings, backend, assembled):
+        report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' matches no "
+                            "finding (remove it from accepted-findings.yaml?)")
     report.findings = _dedupe(report.findings)
     report.findings.sort(key=Finding.sort_key)
     report.timings["total"] = time.perf_counter() - t0
