@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from rdflib import BNode, Literal, URIRef
 from rdflib import Dataset as RdfDataset
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.term import Node, Variable
+from rdflib.term import Identifier, Node
 
 from .errors import ExternalError, UsageError
 from .namespaces import XSD
@@ -32,7 +32,7 @@ class Result:
 class Backend(Protocol):
     name: str
 
-    def select(self, query: str, bindings: dict[str, Node] | None = None) -> Result: ...
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result: ...
 
 
 def _to_ox(term: Node) -> Any:
@@ -96,7 +96,7 @@ class OxigraphBackend:
         store.load(input=text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         return cls(store)
 
-    def select(self, query: str, bindings: dict[str, Node] | None = None) -> Result:
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result:
         import pyoxigraph as ox
 
         from .queries import with_values
@@ -132,12 +132,13 @@ class RdflibBackend:
         ds.parse(data=text, format="nquads")
         return cls(ds)
 
-    def select(self, query: str, bindings: dict[str, Node] | None = None) -> Result:
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result:
         try:
             prepared = prepareQuery(query)
         except Exception as exc:  # rdflib raises pyparsing errors
             raise UsageError(f"SPARQL syntax error: {exc}") from None
-        res = self.dataset.query(prepared, initBindings={Variable(k): v for k, v in (bindings or {}).items()})
+        init = {k: cast(Identifier, v) for k, v in (bindings or {}).items()}
+        res = self.dataset.query(prepared, initBindings=init)
         variables = [str(v) for v in (res.vars or [])]
         rows = [tuple(row[i] for i in range(len(variables))) for row in res]  # type: ignore[index]
         return Result(variables, [tuple(_norm(t) for t in r) for r in rows])

@@ -100,7 +100,8 @@ class Chunk:
 
 def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
     """ROME's graph, serialized; cached on disk by the content of the ROME files."""
-    key = _content_hash(list(rome_dir.rglob("*.csv")))
+    # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it
+    key = _content_hash([*rome_dir.rglob("*.csv"), Path(__file__).with_name("rome.py")])
     paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
     if all(p.exists() for p in paths.values()):
         meta = json.loads(paths["json"].read_text())
@@ -204,9 +205,9 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         del live
         store = ox.Store(str(target))
         wanted = set(parts)
-        for g in list(store.named_graphs()):
-            if g.value not in wanted:
-                store.remove_graph(g)
+        for existing in list(store.named_graphs()):
+            if isinstance(existing, ox.NamedNode) and existing.value not in wanted:
+                store.remove_graph(existing)
         for g, text in parts.items():
             if previous_digests.get(g) == _graph_digest(text):
                 continue
@@ -238,10 +239,11 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     digests = {g: _graph_digest(text) for g, text in parts.items()}
     live = store_dir / STORE_DIR_NAME
     manifest_before = read_manifest(store_dir) or {}
-    previous_digests = manifest_before.get("digests", {})
+    found = manifest_before.get("digests")
+    previous_digests: dict[str, str] = found if isinstance(found, dict) else {}
     tmp = Path(tempfile.mkdtemp(dir=_ensure(store_dir), prefix="store-new-"))
     try:
-        reuse = live / "db" if isinstance(previous_digests, dict) and previous_digests else None
+        reuse = live / "db" if previous_digests else None
         _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
         manifest = {"fingerprint": fp, "version": __version__, "data": str(Path(data_dir).resolve()),
                     "digests": digests,

@@ -57,7 +57,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         from .remote import validate_remote
 
         report = validate_remote(args.endpoint, user=args.user,
-                                 password=_password(args), graphs=None)
+                                 password=_password(args), graphs=None, timeout=args.timeout)
     else:
         from .validate import validate
 
@@ -72,7 +72,8 @@ def _backend(args: argparse.Namespace) -> Any:
     if getattr(args, "endpoint", None):
         from .remote import EndpointBackend
 
-        return EndpointBackend(args.endpoint, user=args.user, password=_password(args))
+        return EndpointBackend(args.endpoint, user=args.user, password=_password(args),
+                               timeout=args.timeout)
     from .backends import OxigraphBackend
     from .build import ensure_store
 
@@ -114,10 +115,12 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 def run_stored(backend: Any, name: str, raw: dict[str, str], lang: str = "fr") -> Any:
     """Run a stored query with command-line values: jobs resolved, values typed and bound."""
+    from rdflib.term import Node
+
     from .queries import bindings_for, expand, get_query, resolve_job, typed_value
 
     q = get_query(name)
-    given = {}
+    given: dict[str, Node] = {}
     for k, v in raw.items():
         p = q.param(k)
         if p is None:
@@ -146,7 +149,7 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_path(args: argparse.Namespace, out: TextIO) -> int:
     from .paths import cli_path
 
-    return cli_path(_backend(args), args, out)
+    return int(cli_path(_backend(args), args, out))
 
 
 def cmd_rome(args: argparse.Namespace, out: TextIO) -> int:
@@ -180,6 +183,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--endpoint", help="SPARQL endpoint URL (default: the embedded store)")
         sp.add_argument("--user", help="user name for the endpoint")
         sp.add_argument("--password-env", help="environment variable holding the password")
+        sp.add_argument("--timeout", type=float, help="seconds to wait for the endpoint (default 60)")
 
     b = sub.add_parser("build", help="convert the curated data to RDF and fill the store")
     common(b)
@@ -238,6 +242,7 @@ def parser() -> argparse.ArgumentParser:
     pu.add_argument("--gsp-endpoint", help="Graph Store Protocol endpoint URL")
     pu.add_argument("--user")
     pu.add_argument("--password-env")
+    pu.add_argument("--timeout", type=float, help="seconds to wait for the server (default 60)")
     pu.set_defaults(func=cmd_push)
     return p
 

@@ -234,12 +234,12 @@ def convert_referential(ref: Referential, ds: Dataset | None = None) -> list[Tri
         e.provenance(n, cert.loc, cert.doc_line)
 
     for link in ref.rome_links:
-        job = e.node("job", link.job)
+        job_node = e.node("job", link.job)
         target = rome_iri("metier", link.rome)
-        e.add(job, MATCH[link.relation], target)
+        e.add(job_node, MATCH[link.relation], target)
         m = e.node("rome-link", f"{link.job}.{link.rome}")
         e.add(m, RDF.type, JG.RomeMapping)
-        e.add(m, JG.mappedJob, job)
+        e.add(m, JG.mappedJob, job_node)
         e.add(m, JG.mappedTo, target)
         e.add(m, JG.matchType, MATCH[link.relation])
         e.add(m, JG.basis, string(link.basis))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
@@ -153,7 +154,7 @@ def typed_value(param: Param, raw: str) -> Node:
     return Literal(raw)
 
 
-def bindings_for(q: StoredQuery, given: dict[str, Node]) -> dict[str, Node]:
+def bindings_for(q: StoredQuery, given: Mapping[str, Node]) -> dict[str, Node]:
     """Complete ``given`` with defaults; unknown or missing required parameters raise UsageError."""
     out: dict[str, Node] = {}
     for name in given:
@@ -233,7 +234,7 @@ _WHERE_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def with_values(query: str, bindings: dict[str, Node]) -> str:
+def with_values(query: str, bindings: Mapping[str, Node]) -> str:
     """The query with its parameters bound by a ``VALUES`` block opening the outer WHERE group.
 
     Values are written as RDF terms (IRIs checked, literals escaped), so a hostile value stays a

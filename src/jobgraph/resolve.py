@@ -71,8 +71,8 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
             if lv.min_total is not None and lv.max_total is not None and lv.min_total > lv.max_total:
                 err(lv.loc, f"level '{lv.id}' has min_total {lv.min_total} > max_total {lv.max_total}")
     elif ref.scale_ref is not None:
-        other = ds.referentials.get(ref.scale_ref)
-        if other is None or other.scale is None:
+        owner_ref = ds.referentials.get(ref.scale_ref)
+        if owner_ref is None or owner_ref.scale is None:
             err(ref.loc, f"scale '{ref.scale_ref}' names no referential with a scale",
                 "write the id of a referential folder that defines a scale, e.g. cnc-2019")
     levels = scale_levels(ds, ref)
@@ -83,12 +83,12 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
     for f in ref.families:
         if f.broader and f.broader not in families:
             err(f.loc, f"family '{f.id}' has unknown broader family '{f.broader}'")
-    for c in ref.competences:
-        if c.framework not in frameworks:
-            err(c.loc, f"competence '{c.id}' names unknown framework '{c.framework}'",
+    for comp in ref.competences:
+        if comp.framework not in frameworks:
+            err(comp.loc, f"competence '{comp.id}' names unknown framework '{comp.framework}'",
                 "declare it under 'frameworks' in competences.yaml")
-        if c.broader and c.broader not in competences:
-            err(c.loc, f"competence '{c.id}' has unknown broader competence '{c.broader}'")
+        if comp.broader and comp.broader not in competences:
+            err(comp.loc, f"competence '{comp.id}' has unknown broader competence '{comp.broader}'")
     for a in ref.activities:
         for cid in a.competences:
             if cid not in competences:

@@ -40,7 +40,7 @@ def nt(term: Node) -> str:
 
 def nquads(graphs: dict[URIRef, list[Triple]]) -> str:
     """Sorted N-Quads of every graph: same graphs, same bytes."""
-    lines = []
+    lines: list[str] = []
     for g, triples in graphs.items():
         gt = f"<{g}>"
         lines.extend(f"{nt(s)} {nt(p)} {nt(o)} {gt} .\n" for s, p, o in triples)

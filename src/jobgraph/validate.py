@@ -140,11 +140,15 @@ def split_shapes(shapes: Graph) -> tuple[Graph, list[SparqlRule]]:
             or _lang_value(shapes, shape, SH.message, "fr") or "",
             message_en=_lang_value(shapes, constraint, SH.message, "en")
             or _lang_value(shapes, shape, SH.message, "en") or "",
-            severity=_SEVERITY_OF.get(shapes.value(constraint, SH.severity)  # type: ignore[arg-type]
-                                      or shapes.value(shape, SH.severity), "violation"),
+            severity=_severity(shapes.value(constraint, SH.severity)
+                               or shapes.value(shape, SH.severity)),
             path=shapes.value(shape, SH.path),  # type: ignore[arg-type]
         ))
     return core, sorted(rules, key=lambda r: str(r.shape))
+
+
+def _severity(term: Node | None) -> str:
+    return _SEVERITY_OF.get(term, "violation") if isinstance(term, URIRef) else "violation"
 
 
 def _lang_value(g: Graph, s: Node, p: URIRef, lang: str) -> str | None:
@@ -258,7 +262,7 @@ def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Finding]:
         value = results.value(r, SH.value)
         path = results.value(r, SH.resultPath)
         component = results.value(r, SH.sourceConstraintComponent)
-        severity = _SEVERITY_OF.get(results.value(r, SH.resultSeverity), "violation")  # type: ignore[arg-type]
+        severity = _severity(results.value(r, SH.resultSeverity))
         parent = next(iter(shapes.subjects(SH.property, shape)), None) if shape is not None else None
         msg_fr = (_lang_value(shapes, shape, SH.message, "fr") if shape is not None else None) or \
             (_lang_value(shapes, parent, SH.message, "fr") if parent is not None else None) or \
@@ -269,9 +273,9 @@ def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Finding]:
         values = {"value": compact(value), "this": compact(focus)}
         findings.append(Finding(
             severity=severity,
-            rule=compact(shape) if isinstance(shape, URIRef) else (compact(parent) or "shacl"),
+            rule=(compact(shape) if isinstance(shape, URIRef) else compact(parent)) or "shacl",
             rule_name=(_lang_value(shapes, shape, SH.name, "en") if shape is not None else None)
-            or _local(component or ""),
+            or (_local(component) if component is not None else "shacl"),
             message=_fill(msg_fr, values), message_en=_fill(msg_en, values),
             focus=str(focus) if focus is not None else None,
             path=compact(path) if not isinstance(path, BNode) else None,
@@ -380,9 +384,9 @@ def _enrich(findings: list[Finding], backend: Backend,
     for f in findings:
         if f.focus is None:
             continue
-        loc, label = info.get(f.focus, (None, None))
-        f.source = f.source or loc
-        f.label = f.label or label
+        found_loc, found_label = info.get(f.focus, (None, None))
+        f.source = f.source or found_loc
+        f.label = f.label or found_label
         if f.referential is None and f.focus.startswith(str(JGID)):
             first = f.focus[len(str(JGID)):].split("/", 1)[0]
             if first in assembled.dataset.referentials or first == "rome":
