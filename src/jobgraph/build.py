@@ -57,6 +57,8 @@ def _files(data_dir: Path) -> list[Path]:
     out = [p for p in sorted(data_dir.rglob("*")) if p.is_file() and not p.name.startswith(".")]
     for name in ("ontology", "shapes", "queries"):
         out += sorted(p for p in resource_dir(name).rglob("*") if p.is_file())
+    # the converter's own code: a fixed converter must not leave a stale store behind
+    out += sorted(Path(__file__).resolve().parent.glob("*.py"))
     return out
 
 

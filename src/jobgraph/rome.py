@@ -1,4 +1,4 @@
-"""ROME 4.0 open data (fiches, appellations, competences, mobility), ROME v3 mobility and the ESCO crosswalk to RDF."""
+"""ROME 4.0 open data, ROME v3 mobility and the ESCO–ROME crosswalk to the ROME graph."""
 
 from __future__ import annotations
 
@@ -114,6 +114,7 @@ class RomeCounts:
         return (f"{self.grands_domaines} grands domaines, {self.domaines} domaines, "
                 f"{self.fiches} fiches, {self.appellations} appellations, "
                 f"{self.competences} savoir-faire/savoir-être, {self.savoirs} savoirs, "
+                f"{self.requires} fiche-competence links, "
                 f"{self.mobility} mobility edges, {self.v3_sideways} v3 Proche, "
                 f"{self.v3_upward} v3 Evolution, {self.esco_links} ESCO links to "
                 f"{self.esco_occupations} ESCO occupations")
@@ -125,7 +126,8 @@ def convert_rome(d: RomeData) -> tuple[list[Triple], RomeCounts]:
     add = t.append
     n = RomeCounts()
     add((ROME_REFERENTIAL, RDF.type, JG.Referential))
-    add((ROME_REFERENTIAL, DCTERMS.title, fr("Répertoire opérationnel des métiers et des emplois (ROME 4.0)")))
+    add((ROME_REFERENTIAL, DCTERMS.title,
+         fr("Répertoire opérationnel des métiers et des emplois (ROME 4.0)")))
     add((ROME_REFERENTIAL, SKOS.prefLabel, fr("ROME 4.0")))
     add((ROME_REFERENTIAL, DCTERMS.publisher, string("France Travail")))
     add((ROME_REFERENTIAL, DCTERMS.source, ROME_DOCUMENT))
@@ -172,17 +174,20 @@ def convert_rome(d: RomeData) -> tuple[list[Triple], RomeCounts]:
         add((a, RDF.type, JG.RomeAppellation))
         add((a, SKOS.notation, string(ogr)))
         add((a, SKOS.prefLabel, fr(row["libelle_appellation_long"])))
-        if row["libelle_appellation_court"] and row["libelle_appellation_court"] != row["libelle_appellation_long"]:
-            add((a, SKOS.altLabel, fr(row["libelle_appellation_court"])))
+        short = row["libelle_appellation_court"]
+        if short and short != row["libelle_appellation_long"]:
+            add((a, SKOS.altLabel, fr(short)))
         add((a, SKOS.broader, rome_iri("metier", row["code_rome"])))
         add((a, SKOS.inScheme, ROME_REFERENTIAL))
-        add((a, JG.mainAppellation, Literal(row["classification"] == "PRINCIPALE", datatype=XSD.boolean)))
+        main = row["classification"] == "PRINCIPALE"
+        add((a, JG.mainAppellation, Literal(main, datatype=XSD.boolean)))
         n.appellations += 1
 
-    kinds = {"Savoir-faire": JG.Skill, "Savoir-être professionnels": JG.Attitude}
     for ogr, row in sorted(d.competences.items()):
         c = rome_iri("competence", ogr)
-        add((c, RDF.type, kinds.get(row["cat_comp"], JG.Skill)))
+        # cat_comp reads "Savoir-être professionnel" (singular) in v460, the rubrique label plural
+        attitude = row["cat_comp"].startswith("Savoir-être")
+        add((c, RDF.type, JG.Attitude if attitude else JG.Skill))
         add((c, SKOS.notation, string(ogr)))
         add((c, SKOS.prefLabel, fr(row["libelle_competence"])))
         add((c, SKOS.inScheme, ROME_FRAMEWORK))
