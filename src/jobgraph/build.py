@@ -55,8 +55,8 @@ class BuildResult:
 
 def _files(data_dir: Path) -> list[Path]:
     out = [p for p in sorted(data_dir.rglob("*")) if p.is_file() and not p.name.startswith(".")]
-    for name in ("ontology", "shapes", "queries"):
-        out += sorted(p for p in resource_dir(name).rglob("*") if p.is_file())
+    # what the store holds depends on the ontology, not on the shapes or queries
+    out += sorted(p for p in resource_dir("ontology").rglob("*") if p.is_file())
     # the converter's own code: a fixed converter must not leave a stale store behind
     out += sorted(Path(__file__).resolve().parent.glob("*.py"))
     return out
@@ -96,8 +96,27 @@ class Chunk:
     triples: int
     summary: str
     nquads: str
-    trig: str
-    turtle: str
+    rome_dir: Path
+    paths: dict[str, Path]
+
+    # a build needs only the N-Quads (for the store); TriG and Turtle are made when an output file
+    # asks for them, then cached: writing them at every cold build took half its time
+    @property
+    def trig(self) -> str:
+        return self._text("trig")
+
+    @property
+    def turtle(self) -> str:
+        return self._text("ttl")
+
+    def _text(self, ext: str) -> str:
+        path = self.paths[ext]
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+        triples, _ = convert_rome(read_rome(self.rome_dir))
+        text = trig_block(GRAPH.ROME, triples) if ext == "trig" else turtle_block(triples)
+        _atomic_write(path, text)
+        return text
 
 
 def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
@@ -105,14 +124,14 @@ def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
     # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it
     key = _content_hash([*rome_dir.rglob("*.csv"), Path(__file__).with_name("rome.py")])
     paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
-    if all(p.exists() for p in paths.values()):
+    if paths["nq"].exists() and paths["json"].exists():
         meta = json.loads(paths["json"].read_text())
         return Chunk(GRAPH.ROME, meta["triples"], meta["summary"],
-                     *(paths[e].read_text(encoding="utf-8") for e in ("nq", "trig", "ttl")))
+                     paths["nq"].read_text(encoding="utf-8"), rome_dir, paths)
     triples, counts = convert_rome(read_rome(rome_dir))
     chunk = Chunk(GRAPH.ROME, len(triples), counts.summary(), nquads({GRAPH.ROME: triples}),
-                  trig_block(GRAPH.ROME, triples), turtle_block(triples))
-    for ext, text in (("nq", chunk.nquads), ("trig", chunk.trig), ("ttl", chunk.turtle),
+                  rome_dir, paths)
+    for ext, text in (("nq", chunk.nquads),
                       ("json", json.dumps({"triples": chunk.triples, "summary": chunk.summary}))):
         _atomic_write(paths[ext], text)
     return chunk
@@ -219,7 +238,14 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
             store.bulk_load(input=text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
     else:
         store = ox.Store(str(target))
-        store.bulk_load(input="".join(parts.values()).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        # loaded from a file, not from one joined string: at a million triples the joined string
+        # and its bytes added ~0.7 GB to the build's peak memory
+        load_file = target.parent / "load.nq"
+        with load_file.open("w", encoding="utf-8", newline="\n") as fh:
+            for text in parts.values():
+                fh.write(text)
+        store.bulk_load(path=str(load_file), format=ox.RdfFormat.N_QUADS)
+        load_file.unlink()
     store.flush()
     del store
 
