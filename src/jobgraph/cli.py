@@ -183,7 +183,8 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--endpoint", help="SPARQL endpoint URL (default: the embedded store)")
         sp.add_argument("--user", help="user name for the endpoint")
         sp.add_argument("--password-env", help="environment variable holding the password")
-        sp.add_argument("--timeout", type=float, help="seconds to wait for the endpoint (default 60)")
+        sp.add_argument("--timeout", type=float,
+                        help="seconds to wait for the endpoint (default 60)")
 
     b = sub.add_parser("build", help="convert the curated data to RDF and fill the store")
     common(b)

@@ -1,0 +1,1 @@
+"""Benchmarks of jobgraph: build, validate and stored queries on the shipped and synthetic data."""

@@ -1,0 +1,3 @@
+"""Shared pytest fixtures: the private SPARQL servers of tests/servers.py."""
+
+pytest_plugins = ["servers"]
