@@ -1,0 +1,187 @@
+"""Career paths: the search over the career-path query's steps; the text, DOT and SVG output."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import shutil
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from jobgraph import paths
+from jobgraph.backends import OxigraphBackend
+from jobgraph.cli import EXIT_EXTERNAL, main
+from jobgraph.paths import CareerPath, Graph, Step, cli_path, shortest_paths
+from query_cases import ACCUEIL, AGENT, ASSISTANT, CHEF, CONSEILLER, FIXTURE
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def backend() -> OxigraphBackend:
+    store = ox.Store()
+    store.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+    return OxigraphBackend(store)
+
+
+@pytest.fixture(scope="module")
+def steps(backend: OxigraphBackend) -> list[Step]:
+    return paths.load_steps(backend)
+
+
+def kinds(path: CareerPath) -> list[str]:
+    return [s.kind for s in path.steps]
+
+
+def run_path(backend: Any, source: str, target: str, fmt: str = "text",
+             lang: str = "fr") -> tuple[int, str]:
+    out = io.StringIO()
+    args = argparse.Namespace(source=source, target=target, format=fmt, output=None, lang=lang)
+    return cli_path(backend, args, out), out.getvalue()
+
+
+# --- the search --------------------------------------------------------------------------------
+
+def test_shortest_path_across_referentials(steps: list[Step]) -> None:
+    found = shortest_paths(steps, AGENT, CONSEILLER)
+    # the agent shares fiche M1601 with beta's accueil job, which progresses to the conseiller
+    assert len(found) == 1
+    assert found[0].jobs() == [AGENT, ACCUEIL, CONSEILLER]
+    # between the agent and the accueil job there is also a ROME v3 "proche" edge: the
+    # equivalence ranks first
+    assert kinds(found[0]) == ["equivalence", "progression"]
+    assert found[0].steps[0].evidence == "M1601"
+
+
+def test_paths_of_equal_length_are_ranked_by_kind(steps: list[Step]) -> None:
+    found = shortest_paths(steps, AGENT, CHEF)
+    assert [len(p.steps) for p in found] == [2, 2, 2]
+    assert [kinds(p) for p in found] == [["progression", "mobility"],
+                                         ["mobility", "progression"],
+                                         ["mobility", "mobility"]]
+    assert found[0].jobs() == [AGENT, ASSISTANT, CHEF]
+
+
+def test_no_path_and_same_job(steps: list[Step]) -> None:
+    assert shortest_paths(steps, CONSEILLER, AGENT) == []  # nothing leads back from beta
+    assert shortest_paths(steps, AGENT, AGENT) == [CareerPath(())]
+
+
+def test_fewer_steps_beat_better_kinds() -> None:
+    mobility = [Step("a", "d", "mobility", "X>Y")]
+    ladder = [Step("a", "b", "progression"), Step("b", "c", "progression"),
+              Step("c", "d", "progression")]
+    assert kinds(shortest_paths(ladder + mobility, "a", "d")[0]) == ["mobility"]
+
+
+def test_best_kind_kept_between_two_jobs() -> None:
+    graph = Graph.of([Step("a", "b", "mobility", "X>Y"), Step("a", "b", "proximity"),
+                      Step("a", "a", "progression"), Step("a", "b", "unknown-kind")])
+    assert graph.best["a"]["b"].kind == "proximity"
+    assert len(graph.alternatives[("a", "b")]) == 2
+
+
+def test_search_is_deterministic() -> None:
+    diamond = [Step("a", x, "progression") for x in "cb"] + [Step(x, "d", "progression")
+                                                            for x in "bc"]
+    for order in (diamond, list(reversed(diamond))):
+        assert [p.jobs() for p in shortest_paths(order, "a", "d")] == [list("abd"), list("acd")]
+
+
+def test_many_paths_are_cut_to_the_best(steps: list[Step]) -> None:
+    layers = [["s"], [f"m{i}" for i in range(30)], [f"n{i}" for i in range(30)], ["t"]]
+    wide = [Step(u, v, "equivalence") for a, b in itertools.pairwise(layers)
+            for u in a for v in b]
+    found = shortest_paths(wide, "s", "t", limit=3)
+    assert len(found) == 3 and all(len(p.steps) == 3 for p in found)
+
+
+# --- the command's output ----------------------------------------------------------------------
+
+def test_text_output(backend: OxigraphBackend) -> None:
+    code, text = run_path(backend, "alpha/agent", "beta/conseiller")
+    assert code == 0
+    assert "Chemin 1 (2 étapes)" in text
+    assert "Agent d'accueil [alpha/agent; niveau I, CNC 3]" in text
+    assert "Chargé d'accueil social [beta/accueil; niveau 4, CNC 4]" in text
+    assert "↓ équivalence (M1601); mobilité ROME (M1601>K1205 sidewaysTo)" in text
+    assert "↓ progression" in text
+
+
+def test_text_output_in_english_and_by_label(backend: OxigraphBackend) -> None:
+    code, text = run_path(backend, "Agent d'accueil", "chef de bureau", lang="en")
+    assert code == 0
+    assert text.startswith("Receptionist [alpha/agent; level I, national level 3]")
+    assert "Path 3 (2 steps)" in text
+    assert "ROME mobility (M1602>M1604 upwardTo)" in text
+
+
+def test_no_path_exits_1(backend: OxigraphBackend) -> None:
+    code, text = run_path(backend, "beta/conseiller", "alpha/agent")
+    assert code == 1
+    assert text.rstrip().endswith("aucun chemin")
+
+
+def test_dot_output(backend: OxigraphBackend) -> None:
+    code, dot = run_path(backend, "alpha/agent", "gamma/chef", "dot")
+    assert code == 0
+    assert dot.startswith("digraph career_path {") and dot.rstrip().endswith("}")
+    assert 'label="Agent d\'accueil\\nalpha\\nniveau I, CNC 3"' in dot
+    assert 'label="Chef de bureau\\ngamma\\nniveau 200, CNC 5"' in dot
+    # one style per kind of step, and the legend shows them all
+    assert '[label="progression\\nladder", style="bold"' in dot
+    assert 'label="mobilité ROME\\nM1602>M1604 upwardTo", style="solid"' in dot
+    assert "cluster_legend" in dot and 'style="dotted"' in dot and 'style="dashed"' in dot
+
+
+def test_dot_escapes_quotes() -> None:
+    job = paths.Job("x", 'Le "chef"', "ref")
+    dot = paths.render_dot([CareerPath(())], {"x": job}, "x", "x")
+    assert 'label="Le \\"chef\\"\\nref"' in dot
+
+
+def test_svg_output(backend: OxigraphBackend) -> None:
+    assert shutil.which("dot"), "this test draws with Graphviz's dot (apt-get install graphviz)"
+    code, svg = run_path(backend, "alpha/agent", "beta/conseiller", "svg")
+    assert code == 0
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    texts = {"".join(t.itertext()) for t in root.iter(f"{SVG}text")}
+    assert {"Agent d'accueil", "Chargé d'accueil social", "Conseiller en insertion",
+            "niveau I, CNC 3", "équivalence", "progression", "mobilité ROME"} <= texts
+    # edges keep their kind's style: the equivalence is dotted, the progression green
+    paths_drawn = [p.attrib for p in root.iter(f"{SVG}path")]
+    assert any(a.get("stroke-dasharray") == "1,5" for a in paths_drawn)
+    assert any(a.get("stroke") == "#1b7837" for a in paths_drawn)
+
+
+def test_svg_without_dot_exits_3(backend: OxigraphBackend, tmp_path: Any,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot to be found
+    monkeypatch.setattr("jobgraph.cli._backend", lambda args: backend)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["path", "--from", "alpha/agent", "--to", "beta/conseiller", "--format", "svg"],
+                out=out, err=err)
+    assert code == EXIT_EXTERNAL == 3
+    assert "Graphviz's 'dot' program was not found" in err.getvalue()
+    assert "--format dot" in err.getvalue()
+    assert out.getvalue() == ""
+    # the DOT text needs no Graphviz
+    out = io.StringIO()
+    code = main(["path", "--from", "alpha/agent", "--to", "beta/conseiller", "--format", "dot"],
+                out=out, err=err)
+    assert code == 0 and out.getvalue().startswith("digraph")
+
+
+def test_output_file(backend: OxigraphBackend, tmp_path: Any) -> None:
+    target = tmp_path / "path.dot"
+    args = argparse.Namespace(source="alpha/agent", target="gamma/chef", format="dot",
+                              output=str(target), lang="fr")
+    out = io.StringIO()
+    assert cli_path(backend, args, out) == 0
+    assert out.getvalue() == ""
+    assert target.read_text(encoding="utf-8").startswith("digraph")
