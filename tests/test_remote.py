@@ -37,9 +37,9 @@ from jobgraph.remote import (
     temp_graph,
     term_from_json,
 )
-from jobgraph.validate import run_qc
+from jobgraph.validate import compact, run_qc
 from servers import Server, free_port
-from util import MINI, run
+from util import FIXTURES, MINI, run
 
 JG = "https://w3id.org/jobgraph/ontology#"
 MINI_REF = f"{GRAPH_PREFIX}mini-ref"
@@ -190,7 +190,8 @@ def test_parameters_are_bound_in_optional_and_exists_groups_too() -> None:
 
 
 def test_stored_queries_avoid_virtuoso_quirks() -> None:
-    """Every GROUP_CONCAT names its SEPARATOR; no VALUES block trails a query body."""
+    """Every GROUP_CONCAT names its SEPARATOR; no VALUES block trails a query body; every
+    transitive path starts from a variable bound by a triple pattern."""
     for q in [*list_queries(), *list_qc()]:
         text = "\n".join(ln.split("#", 1)[0] if not ln.lstrip().startswith("#") else ""
                          for ln in q.text.splitlines())
@@ -203,6 +204,12 @@ def test_stored_queries_avoid_virtuoso_quirks() -> None:
         for m in re.finditer(r"\bVALUES\b", text, re.IGNORECASE):
             before = text[:m.start()]
             assert before.count("{") > before.count("}"), f"{q.name}: VALUES after the query body"
+        # a transitive path (p+ or p*) starts from a variable that a plain triple pattern binds
+        for m in re.finditer(r"([?$]\w+)\s+[^\s.;{}?$]+[+*]\s+\S+", text):
+            start = re.escape(m.group(1))
+            rest = text[:m.start()] + text[m.end():]
+            assert re.search(rf"{start}\s+[\w:]+\s+\S|\S\s+[\w:]+\s+{start}\b", rest), \
+                f"{q.name}: transitive path from {m.group(1)}, which nothing else binds"
 
 
 # --- faults, with stand-ins for servers ---------------------------------------------------------
@@ -493,6 +500,41 @@ def test_validate_runs_the_qc_queries_on_the_server(server: Server, mini_store: 
         {(f.rule, f.focus) for f in local}
     assert doc["conforms"] == (code == 0)
     assert any("QC queries run on" in n for n in doc["summary"]["notes"])
+
+
+CYCLE_FIXTURE = FIXTURES / "shapes" / "qc-progression-cycle" / "violates-loop-of-three.ttl"
+
+
+def fixture_graph(path: Path, name: str) -> GraphData:
+    """A Turtle fixture as one graph under jobgraph's prefix."""
+    import pyoxigraph as ox
+
+    data = ox.serialize(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE),
+                        format=ox.RdfFormat.N_TRIPLES) or b""
+    return GraphData(f"{GRAPH_PREFIX}{name}", name, data, data.count(b"\n"))
+
+
+@pytest.mark.server
+def test_validate_on_the_server_reports_a_progression_cycle(server: Server) -> None:
+    """A → b → c → a pushed alone: each of the three jobs is reported, and nothing else."""
+    push([fixture_graph(CYCLE_FIXTURE, "test")], server.endpoint())
+    base = "https://w3id.org/jobgraph/id/test/job/"
+    jobs = {base + x: base + y for x, y in ("ab", "bc", "ca")}
+    code, out, err = run("validate", "--endpoint", server.query, "--format", "json",
+                         "--lang", "en")
+    assert code == 1, err  # violations, as the embedded validate
+    doc = json.loads(out)
+    assert doc["conforms"] is False
+    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == \
+        [("qc:progression-cycle", "violation")] * 3
+    # each job is named, with the job that starts its way back
+    assert {f["focus"]: f["value"] for f in doc["findings"]} == \
+        {job: compact(nxt) for job, nxt in jobs.items()}
+    code, out, _ = run("validate", "--endpoint", server.query, "--lang", "en")
+    assert code == 1
+    for job in jobs:
+        assert f"<{compact(job)}>" in out
+    assert out.count("[VIOLATION]") == 3 and "leads back to it" in out
 
 
 @pytest.mark.server

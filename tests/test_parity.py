@@ -1,0 +1,165 @@
+"""Parity: every stored query, with every parameter set of its tests, gives the same rows on the
+embedded store, on Virtuoso 7.2 and on Oxigraph server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pytest
+from rdflib import Literal
+from rdflib.term import Node
+
+from jobgraph.backends import OxigraphBackend, Result, Row
+from jobgraph.cli import run_stored
+from jobgraph.errors import EndpointError
+from jobgraph.queries import list_queries
+from jobgraph.remote import GRAPH_PREFIX, EndpointBackend, GraphData, graphs_of, push
+from servers import Server, responsive, started
+
+try:
+    from query_cases import CASES, FIXTURE
+except ImportError:  # the stored-query tests' module: its absence fails a test, not the run
+    CASES, FIXTURE = {}, None
+
+QUERIES = {q.name: q for q in list_queries()}
+LOADED = pytest.StashKey[set[tuple[str, int]]]()  # server processes holding the fixture
+# (query, index of the parameter set, parameters); a query without required parameter also runs
+# with none
+RUNS = [(name, i, params) for name in sorted(QUERIES)
+        for i, params in enumerate(CASES.get(name) or
+                                   ([{}] if not any(p.required for p in QUERIES[name].params)
+                                    else []))]
+
+
+@pytest.fixture(scope="module")
+def fixture_store() -> Any:
+    """The fixture data set in an in-memory pyoxigraph store."""
+    import pyoxigraph as ox
+
+    assert FIXTURE is not None, "tests/query_cases.py (CASES, FIXTURE) is missing"
+    store = ox.Store()
+    store.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+    return store
+
+
+@pytest.fixture(scope="module")
+def fixture_graphs(fixture_store: Any) -> list[GraphData]:
+    import pyoxigraph as ox
+
+    graphs = graphs_of(fixture_store)
+    loose = fixture_store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    if loose:  # the embedded store reads the default graph too: push it as a graph of its own
+        graphs.append(GraphData(f"{GRAPH_PREFIX}fixture-default", "fixture-default", loose,
+                                loose.count(b"\n")))
+    assert graphs and all(g.iri.startswith(GRAPH_PREFIX) for g in graphs), \
+        f"the fixture's graphs must be named under {GRAPH_PREFIX}"
+    return graphs
+
+
+@pytest.fixture(scope="module")
+def embedded(fixture_store: Any) -> OxigraphBackend:
+    return OxigraphBackend(fixture_store)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
+    """Servers of this module's own: a query that wedges one must not spoil the other tests."""
+    made: dict[str, Server] = {}
+    try:
+        for kind in ("virtuoso", "oxigraph"):
+            made[kind] = started(kind, tmp_path_factory.mktemp(f"parity-{kind}"))
+        yield made
+    finally:
+        for server in made.values():
+            server.stop()
+
+
+@pytest.fixture(params=["virtuoso", "oxigraph"])
+def remote(request: pytest.FixtureRequest, servers: dict[str, Server],
+           fixture_graphs: list[GraphData]) -> tuple[EndpointBackend, Server]:
+    """Each server holding the fixture data set: pushed once per server process."""
+    server = responsive(servers[request.param])  # restarted if an earlier query hung it
+    loaded: set[tuple[str, int]] = request.config.stash.setdefault(LOADED, set())
+    key = (server.query, server.proc.pid if server.proc else 0)
+    if key not in loaded:
+        push(fixture_graphs, server.endpoint())
+        loaded.add(key)
+    return EndpointBackend(server.endpoint()), server
+
+
+def _number(term: Literal) -> str | None:
+    """A numeric literal as a canonical decimal: 2, 2.0 and "2"^^xsd:decimal are one value."""
+    value = term.toPython()
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    try:
+        # engines differ in the last digits of a double (and in integer vs decimal results)
+        return str(round(Decimal(str(value)), 9).normalize())
+    except InvalidOperation:
+        return None
+
+
+def _canonical(term: Node | None) -> str:
+    if term is None:
+        return "-"
+    if isinstance(term, Literal):
+        if term.datatype is not None:
+            number = _number(term)
+            if number is not None:
+                return f"N:{number}"
+            value = term.toPython()
+            if isinstance(value, Literal):  # a datatype rdflib does not convert
+                return f"L:{term}^^{term.datatype}"
+            return f"L:{value!r}"
+        return f"L:{term}@{(term.language or '').lower()}"
+    return f"T:{term}"
+
+
+def rows(result: Result, lists: frozenset[str] = frozenset()) -> set[tuple[str, ...]]:
+    """Rows as a set, typed literals compared by value and numbers as numbers.
+
+    The items of a ``lists`` column (a GROUP_CONCAT, whose order SPARQL leaves to the engine) are
+    compared as a sorted list.
+    """
+    return {tuple(" ".join(sorted(str(t).split())) if v in lists and t is not None
+                  else _canonical(t) for v, t in zip(result.variables, row, strict=True))
+            for row in result.rows}
+
+
+def lists_of(name: str) -> frozenset[str]:
+    """The columns a stored query declares as lists (``# lists: ?a ?b``)."""
+    return frozenset(v.lstrip("?") for v in QUERIES[name].meta.get("lists", "").split())
+
+
+def _show(result_rows: list[Row], limit: int = 5) -> str:
+    return "\n".join(str(tuple(str(t) for t in r)) for r in result_rows[:limit])
+
+
+def test_every_stored_query_is_compared() -> None:
+    assert FIXTURE is not None, "tests/query_cases.py (CASES, FIXTURE) is missing"
+    missing = [name for name, q in QUERIES.items()
+               if name not in CASES and any(p.required for p in q.params)]
+    assert not missing, f"no parameter set in tests/query_cases.py for {missing}"
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("name", "index", "params"), RUNS,
+                         ids=[f"{n}-{i}" for n, i, _ in RUNS])
+def test_stored_query_gives_the_same_rows(name: str, index: int, params: dict[str, str],
+                                          embedded: OxigraphBackend,
+                                          remote: tuple[EndpointBackend, Server]) -> None:
+    backend, server = remote
+    _, local = run_stored(embedded, name, dict(params))
+    try:
+        _, there = run_stored(backend, name, dict(params))
+    except EndpointError as exc:
+        if not server.alive() or not server.answers():
+            pytest.fail(f"{name} {params} crashed or hung {server.kind} (log: {server.log})")
+        pytest.fail(f"{name} {params} fails on {server.kind}: {exc}")
+    assert there.variables == local.variables
+    lists = lists_of(name)
+    assert rows(there, lists) == rows(local, lists), (
+        f"{name} {params} on {server.kind}:\n{len(there.rows)} rows there, e.g.\n"
+        f"{_show(there.rows)}\n{len(local.rows)} rows embedded, e.g.\n{_show(local.rows)}")
