@@ -39,7 +39,8 @@ CASES: dict[str, list[dict[str, str]]] = {
         {"job": ARCHIVISTE},  # no ROME link: no row
     ],
     "job-profile": [{"job": AGENT}, {"job": AGENT, "lang": "en"}, {"job": ARCHIVISTE}],
-    "jobs-by-rome": [{"code": "M1602"}, {"code": "M16"}, {"code": "K"}],
+    "jobs-by-rome": [{"code": "M1602"}, {"code": "M16"}, {"code": "K"},
+                     {"code": "M16", "lang": "en"}],  # the agent has two @en names
     "level-ladder": [{"referential": f"{ID}alpha"}, {"referential": f"{ID}alpha", "lang": "en"}],
     "next-steps": [
         {"job": AGENT},

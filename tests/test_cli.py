@@ -46,7 +46,8 @@ def test_ambiguous_and_unknown_jobs_list_candidates(mini: tuple[str, str]) -> No
     data, store = mini
     code, _, err = run("query", "job-profile", "--data", data, "--store", store,
                        "--param", "job=bureau")
-    assert code == 2 and "ambiguous" in err and "mini-ref/agent" in err and "mini-ref/assistant" in err
+    assert code == 2 and "ambiguous" in err
+    assert "mini-ref/agent" in err and "mini-ref/assistant" in err
     code, _, err = run("query", "job-profile", "--data", data, "--store", store,
                        "--param", "job=plombier")
     assert code == 2 and "unknown" in err
@@ -71,8 +72,10 @@ def test_table_and_csv_formats(mini: tuple[str, str]) -> None:
     code, out, _ = run("query", "level-ladder", "--data", data, "--store", store, "--param",
                        "referential=https://w3id.org/jobgraph/id/mini-ref", "--format", "csv")
     lines = out.splitlines()
-    assert lines[0] == "rank,levelNotation,job,jobLabel,total"
-    assert lines[1].endswith(",Agent de bureau,3") and lines[2].endswith(",Assistant(e) de bureau,6")
+    assert lines[0] == "rank,levelNotation,job,jobLabel,total,minTotal,maxTotal"
+    # each job's total with its level's band (mini-ref/referential.yaml: 2–4 and 5–8)
+    assert lines[1].endswith(",Agent de bureau,3,2,4")
+    assert lines[2].endswith(",Assistant(e) de bureau,6,5,8")
 
 
 def test_validate_exit_codes_and_fail_on(tmp_path: Path) -> None:
