@@ -73,3 +73,18 @@ def test_rebuild_replaces_only_changed_graphs(tmp_path: Path) -> None:
     code, out, _ = run("query", "job-profile", "--data", str(data), "--store", str(store),
                        "--param", "job=mini-ref/agent", "--format", "csv")
     assert code == 0 and "Agent de bureau" in out
+
+
+def test_written_files_get_the_umask_mode_not_the_temp_files_0600(tmp_path: Path) -> None:
+    import os
+
+    from jobgraph.build import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "report.txt", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "report.txt").read_text() == "x\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
