@@ -167,8 +167,9 @@ class Assembled:
         raise ValueError(f"unknown format {fmt}")
 
 
-def assemble(data_dir: Path, cache_dir: Path) -> Assembled:
-    """Load and convert everything: the named graphs and a summary per graph."""
+def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True) -> Assembled:
+    """Load and convert everything: the named graphs and a summary per graph (ROME left out
+    when ``rome`` is false: the curated data alone, for reading its locations and acceptances)."""
     ds = load(data_dir)
     graphs: dict[URIRef, list[Triple]] = {}
     summaries: list[GraphSummary] = []
@@ -184,7 +185,7 @@ def assemble(data_dir: Path, cache_dir: Path) -> Assembled:
                   f"{len(ref.certifications)} certifications, {len(ref.rome_links)} ROME links")
         summaries.append(GraphSummary(gname, ref.id, len(triples), detail))
     chunks = []
-    if ds.rome_dir is not None:
+    if rome and ds.rome_dir is not None:
         chunk = rome_chunk(ds.rome_dir, cache_dir)
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))

@@ -58,6 +58,10 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
         report = validate_remote(args.endpoint, user=args.user,
                                  password=_password(args), graphs=None, timeout=args.timeout)
+        if args.data:
+            from .validate import annotate_remote
+
+            annotate_remote(report, Path(args.data))
     else:
         from .validate import validate
 

@@ -468,6 +468,21 @@ def _enrich(findings: list[Finding], assembled: Assembled) -> list[AcceptedFindi
             if id(acc) not in used]
 
 
+def annotate_remote(report: ValidationReport, data_dir: Path) -> None:
+    """Give a server's findings the curated files' locations, labels and accepted findings.
+
+    The server holds triples only: which finding a maintainer accepted, and in which file and
+    line a job is, come from the data folder the graph was pushed from (ROME is not read).
+    """
+    assembled = assemble(data_dir, data_dir / ".unused-cache", rome=False)
+    stale = _enrich(report.findings, assembled)
+    report.notes.append(f"locations and accepted findings read from {data_dir}")
+    for acc in stale:
+        if acc.rule.startswith("qc:"):  # the shapes' findings are not looked for on a server
+            report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' "
+                                "matches no finding on the server (pushed from other data?)")
+
+
 def check_graph(data: Graph, *, ontology: Graph | None = None, shapes_dir: Path | None = None,
                 queries_dir: Path | None = None, reference: Graph | None = None) -> list[Finding]:
     """Run the SHACL shapes (core and SPARQL) and the QC queries on a small graph, in memory.
