@@ -314,6 +314,71 @@ def test_labels_fall_back_to_french(backends: dict[str, Any]) -> None:
     assert column(eq, "otherLabel") == ["Chargé d'accueil social"]
 
 
+# --- parameters pushed into inner groups --------------------------------------------------------
+
+PUSH_QUERY = """PREFIX ex: <http://example.org/>
+SELECT ?job ?label ?n WHERE {
+  { ?job ex:p ?x } UNION { ?job ex:q ?x . FILTER(?x != "{ ?job }") }
+  OPTIONAL { ?job ex:label ?label . FILTER(lang(?label) = ?lang) }
+  OPTIONAL { ?other ex:name ?label2 . FILTER(lang(?label2) = ?lang) }
+  OPTIONAL { ?job ex:level ?lv . OPTIONAL { ?lv ex:rank ?r } }
+  VALUES ?kind { ex:a ex:b }
+  { SELECT ?job (COUNT(?y) AS ?n) WHERE { ?job ex:r ?y } GROUP BY ?job }
+  { SELECT ?x WHERE { ?job ex:s ?x } }
+  { SELECT ?job WHERE { ?job ex:t ?z } LIMIT 3 }
+}"""
+
+
+def _block_before(text: str, marker: str) -> str | None:
+    """The variables of the VALUES block that opens the group where ``marker`` starts, if any."""
+    i = text.index(marker)
+    m = re.search(r"\{\s*VALUES \(([^)]*)\) \{ \([^)]*\) \}\s*$", text[:i])
+    return m.group(1) if m else None
+
+
+def test_parameters_go_into_inner_groups_only_where_they_change_no_answer() -> None:
+    from jobgraph.queries import with_values
+
+    job = URIRef("http://example.org/j1")
+    top = with_values(PUSH_QUERY, {"job": job, "lang": Literal("fr")})
+    assert top.count("VALUES (") == 1  # the outer group only
+    text = with_values(PUSH_QUERY, {"job": job, "lang": Literal("fr")}, nested=True)
+    assert _block_before(text, "{ ?job ex:p"[2:]) == "?job"  # a UNION branch
+    assert _block_before(text, "?job ex:q") == "?job"
+    assert '"{ ?job }"' in text  # a brace in a string is not a group
+    # an OPTIONAL anchored by a parameter gets it, with the parameters of its filter
+    assert _block_before(text, "?job ex:label") == "?job ?lang"
+    # one where a parameter is only in the filter is left as it is (it would scan every label)
+    assert _block_before(text, "?other ex:name") is None
+    # one with an OPTIONAL of its own is evaluated on its own: it gets the block
+    assert _block_before(text, "?job ex:level") == "?job"
+    assert _block_before(text, "?lv ex:rank") is None  # the inner one uses no parameter
+    assert "VALUES ?kind { ex:a ex:b }" in text  # a data block is left alone
+    # a sub-query that projects ?job gets it; one that does not, or has LIMIT, does not
+    assert _block_before(text, "?job ex:r") == "?job"
+    assert _block_before(text, "?job ex:s") is None
+    assert _block_before(text, "?job ex:t") is None
+    assert text.count("VALUES (") == 6
+    prepareQuery(text)  # still SPARQL
+    ox.Store().query(text)
+
+
+@pytest.mark.parametrize(("name", "params"),
+                         [(n, p) for n in sorted(CASES) for p in CASES[n]],
+                         ids=[f"{n}-{i}" for n in sorted(CASES) for i in range(len(CASES[n]))])
+def test_pushed_parameters_give_the_same_rows(name: str, params: dict[str, str],
+                                              backends: dict[str, Any],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import jobgraph.queries as queries
+
+    q, nested = run_stored(backends["oxigraph"], name, dict(params))
+    plain = queries.with_values
+    monkeypatch.setattr(queries, "with_values",
+                        lambda text, b, nested=False: plain(text, b))  # the outer block only
+    _, outer = run_stored(backends["oxigraph"], name, dict(params))
+    assert sorted(rows(nested, q)) == sorted(rows(outer, q))
+
+
 # --- hostile values ----------------------------------------------------------------------------
 
 HOSTILE = ['fr" } ; DROP ALL ; { "', "fr' } ; DROP ALL ; {", "} ; DROP ALL ; {",

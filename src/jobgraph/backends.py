@@ -101,9 +101,10 @@ class OxigraphBackend:
 
         from .queries import with_values
 
-        # pyoxigraph's substitutions only accept projected variables: bind with VALUES instead
+        # pyoxigraph's substitutions only accept projected variables: bind with VALUES instead,
+        # in every inner group too (pyoxigraph evaluates a sub-query or UNION on its own)
         try:
-            solutions = self.store.query(with_values(query, bindings or {}),
+            solutions = self.store.query(with_values(query, bindings or {}, nested=True),
                                          use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise UsageError(f"SPARQL syntax error: {exc}") from None

@@ -234,38 +234,197 @@ _WHERE_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def with_values(query: str, bindings: Mapping[str, Node]) -> str:
+def with_values(query: str, bindings: Mapping[str, Node], *, nested: bool = False) -> str:
     """The query with its parameters bound by a ``VALUES`` block opening the outer WHERE group.
 
     Values are written as RDF terms (IRIs checked, literals escaped), so a hostile value stays a
     value. The block opens the group, where every engine tried accepts it (Virtuoso 7.2 refuses a
     trailing VALUES after the query body).
+
+    With ``nested``, every inner group that uses a parameter opens with the same block too (see
+    ``push_down``): the answer is the same, and an engine that evaluates a sub-query or a UNION
+    branch on its own (pyoxigraph does) starts it from the parameter's value instead of computing
+    it for every job and joining afterwards.
     """
     if not bindings:
         return query
-    from .serialize import nt
-
     names = sorted(bindings)
     for name in names:
         if not _VAR_RE.match(name):
             raise UsageError(f"invalid parameter name {name!r}")
-    terms = []
-    for name in names:
-        term = bindings[name]
-        if isinstance(term, URIRef) and re.search(r"[\s<>\"{}|\\^`]", str(term)):
-            raise UsageError(f"parameter ?{name}: {str(term)!r} is not a valid IRI")
-        terms.append(nt(term))
-    block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({' '.join(terms)}) }}"
-    m = _WHERE_RE.search(_blank_comments(query))
+    terms = {name: _term(name, bindings[name]) for name in names}
+    masked = mask(query)
+    m = _WHERE_RE.search(masked)
     if m is None:
         raise UsageError("query has no WHERE clause to bind parameters in")
-    return query[: m.end()] + "\n  " + block + "\n" + query[m.end():]
+    inserts = [(m.end(), _block(names, terms))]
+    if nested:
+        inserts += push_down(masked, m.end() - 1, terms)
+    text = query
+    for at, block in sorted(inserts, reverse=True):
+        text = text[:at] + "\n  " + block + "\n" + text[at:]
+    return text
 
 
-def _blank_comments(query: str) -> str:
-    """The query with comments blanked (same length), so a WHERE in a comment is not matched."""
-    out = []
-    for line in query.splitlines(keepends=True):
-        stripped = line.lstrip()
-        out.append(" " * (len(line) - 1) + "\n" if stripped.startswith("#") else line)
+def _term(name: str, term: Node) -> str:
+    from .serialize import nt
+
+    if isinstance(term, URIRef) and re.search(r"[\s<>\"{}|\\^`]", str(term)):
+        raise UsageError(f"parameter ?{name}: {str(term)!r} is not a valid IRI")
+    return nt(term)
+
+
+def _block(names: list[str], terms: Mapping[str, str]) -> str:
+    return (f"VALUES ({' '.join('?' + n for n in names)}) "
+            f"{{ ({' '.join(terms[n] for n in names)}) }}")
+
+
+_VALUES_BEFORE = re.compile(r"\bVALUES\s*(?:[?$]\w+|\([^()]*\))\s*$", re.IGNORECASE)
+_PROJECTION = re.compile(r"^\s*SELECT\b(.*?)\bWHERE\s*$", re.IGNORECASE | re.DOTALL)
+_LIMIT = re.compile(r"\b(LIMIT|OFFSET)\b", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)\s*$")
+_COMPOUND = re.compile(r"\b(OPTIONAL|UNION|SELECT)\b", re.IGNORECASE)
+
+
+def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[int, str]]:
+    """Where to open inner groups with the parameters' VALUES block: (offset, block) pairs.
+
+    ``masked`` is the query with strings, IRIs and comments blanked (``mask``), ``where`` the
+    offset of the outer WHERE's brace. Every group inside it (a UNION branch, a nested group, a
+    sub-query's WHERE; an OPTIONAL, MINUS or EXISTS group when a parameter is in one of its
+    triple patterns or it has OPTIONAL, UNION or sub-query parts) gets the parameters its text
+    uses. The
+    outer group binds each parameter to one value, and each such group is joined with the outer
+    solutions (or, for EXISTS, sees them), so its solutions with another value could never match:
+    leaving them out changes no answer. A sub-query only sees the parameters it projects, as plain
+    variables, and none when it has LIMIT or OFFSET (there the rows kept would change); VALUES
+    data blocks are left alone.
+    """
+    inserts: list[tuple[int, str]] = []
+    # stack of (open brace, visible parameters, is a sub-query's wrapper, skip this group)
+    stack: list[tuple[int, frozenset[str], bool, bool]] = []
+    visible_outer = frozenset(terms)
+    depth_end = _matching(masked, where)
+    i = where
+    while i <= depth_end:
+        c = masked[i]
+        if c == "{":
+            before = masked[:i]
+            parent = stack[-1][1] if stack else visible_outer
+            after = masked[i + 1:].lstrip()
+            if _VALUES_BEFORE.search(before):
+                end = _matching(masked, i)  # a data block: no group inside
+                i = end + 1
+                continue
+            if after[:6].upper() == "SELECT":
+                stack.append((i, parent, True, True))
+            elif stack and stack[-1][2] and i > stack[-1][0]:
+                # the WHERE group of the sub-query opened by the wrapper on top of the stack
+                wrap = stack[-1][0]
+                head = masked[wrap + 1:i]
+                proj = _PROJECTION.match(head)
+                close = _matching(masked, wrap)
+                inner_end = _matching(masked, i)
+                tail = masked[inner_end + 1:close]
+                seen: frozenset[str] = frozenset()
+                if proj and not _LIMIT.search(tail):
+                    cols = proj.group(1).strip()
+                    cols = re.sub(r"^(DISTINCT|REDUCED)\b", "", cols, flags=re.IGNORECASE).strip()
+                    plain = _top_level_vars(cols) if cols != "*" else set(parent)
+                    seen = frozenset(n for n in parent if n in plain)
+                stack.append((i, seen, False, False))
+                stack[-2] = (wrap, stack[-2][1], False, True)  # the wrapper is done
+            else:
+                # An OPTIONAL, MINUS or EXISTS group of triple patterns and filters is evaluated
+                # by pyoxigraph row by row with the outer values already; a VALUES block there
+                # makes it evaluate the group on its own: cheap when a parameter anchors one of
+                # its triple patterns (?job), dear when the parameters are only in its filters
+                # (?lang: every job's labels). Groups with OPTIONAL, UNION or sub-query parts of
+                # their own are evaluated on their own anyway.
+                word = _WORD_BEFORE.search(before)
+                keyword = word.group(1).upper() if word else ""
+                end = _matching(masked, i)
+                leave = (keyword in ("OPTIONAL", "MINUS", "EXISTS")
+                         and not _COMPOUND.search(masked, i + 1, end)
+                         and not _anchored(masked[i + 1:end], parent))
+                stack.append((i, parent, False, i == where or leave))
+        elif c == "}" and stack:
+            start, seen, _, skip = stack.pop()
+            if not skip and seen:
+                used = sorted(n for n in seen if re.search(rf"[?$]{n}\b", masked[start:i]))
+                if used:
+                    inserts.append((start + 1, _block(used, terms)))
+        i += 1
+    return inserts
+
+
+def _matching(masked: str, at: int) -> int:
+    """The offset of the brace closing the one at ``at``."""
+    depth = 0
+    for j in range(at, len(masked)):
+        if masked[j] == "{":
+            depth += 1
+        elif masked[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    raise UsageError("unbalanced braces in the query")
+
+
+def _anchored(group: str, names: frozenset[str]) -> bool:
+    """Whether one of ``names`` is in a triple pattern of the group (outside any parentheses)."""
+    depth = 0
+    for m in re.finditer(r"[()]|[?$](\w+)", group):
+        tok = m.group(0)
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif depth == 0 and m.group(1) in names:
+            return True
+    return False
+
+
+def _top_level_vars(cols: str) -> set[str]:
+    """Variables of a projection that are plain (not inside an ``(expression AS ?v)``)."""
+    out: set[str] = set()
+    depth = 0
+    for m in re.finditer(r"[()]|[?$](\w+)", cols):
+        tok = m.group(0)
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif depth == 0:
+            out.add(m.group(1))
+    return out
+
+
+_IRI_AT = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+
+
+def mask(text: str) -> str:
+    """The query with its strings, IRIs and comments blanked (same length): braces are syntax."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+        elif c in "\"'":
+            quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            end = min(j + len(quote), n)
+        elif c == "<" and (m := _IRI_AT.match(text, i)):
+            end = m.end()
+        else:
+            i += 1
+            continue
+        for k in range(i, end):
+            if out[k] != "\n":
+                out[k] = " "
+        i = end
     return "".join(out)
