@@ -88,3 +88,29 @@ def test_written_files_get_the_umask_mode_not_the_temp_files_0600(tmp_path: Path
     assert (tmp_path / "report.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "report.txt").read_text() == "x\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+
+
+def test_store_fingerprint_covers_every_module_the_build_imports() -> None:
+    """A change to any module the graph is made with rebuilds the store; others do not."""
+    import ast
+
+    import jobgraph.build as build
+
+    package = Path(build.__file__).resolve().parent
+    seen: set[str] = set()
+    todo = ["build"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    todo.append(node.module.split(".")[0])
+                else:
+                    todo += [a.name for a in node.names if (package / f"{a.name}.py").exists()]
+    seen.add("__init__")
+    assert seen <= set(build.CONVERTER_MODULES), sorted(seen - set(build.CONVERTER_MODULES))
+    assert "paths" not in build.CONVERTER_MODULES and "report" not in build.CONVERTER_MODULES

@@ -81,8 +81,9 @@ def test_fewer_steps_beat_better_kinds() -> None:
 def test_best_kind_kept_between_two_jobs() -> None:
     graph = Graph.of([Step("a", "b", "mobility", "X>Y"), Step("a", "b", "proximity"),
                       Step("a", "a", "progression"), Step("a", "b", "unknown-kind")])
-    assert graph.best["a"]["b"].kind == "proximity"
-    assert len(graph.alternatives[("a", "b")]) == 2
+    assert graph.out("a") == {"b"}
+    assert graph.step("a", "b").kind == "proximity"
+    assert len(graph.between("a", "b")) == 2
 
 
 def test_search_is_deterministic() -> None:

@@ -205,21 +205,36 @@ def test_next_steps_upward_and_levels(backends: dict[str, Any]) -> None:
 
 
 def test_career_path_steps(backends: dict[str, Any]) -> None:
+    from jobgraph.paths import load_steps
+
     q, r = ask(backends, "career-path")
     kinds: dict[str, int] = {}
     for kind in column(r, "kind"):
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds == {"progression": 4, "proximity": 2, "equivalence": 8, "mobility": 16}
+    # the edges: jobs' links to fiches and mobility between linked fiches, not pairs of jobs
+    assert kinds == {"progression": 4, "proximity": 2, "rome-link": 10, "mobility": 5}
     got = set(rows(r, q))
-    assert ("alpha/job/agent", "alpha/job/assistant", "progression", "ladder") in got
-    assert ("beta/job/accueil", "beta/job/conseiller", "progression", "") in got
-    assert ("alpha/job/secretaire", "alpha/job/assistant", "proximity", "") in got
-    assert ("alpha/job/agent", "beta/job/accueil", "equivalence", "M1601") in got
-    assert ("beta/job/accueil", "alpha/job/agent", "equivalence", "M1601") in got
-    assert ("alpha/job/agent", "beta/job/accueil", "mobility", "M1601>K1205 sidewaysTo") in got
+    assert ("alpha/job/agent", "alpha/job/assistant", "progression", "ladder", "alpha") in got
+    assert ("beta/job/accueil", "beta/job/conseiller", "progression", "", "beta") in got
+    assert ("alpha/job/secretaire", "alpha/job/assistant", "proximity", "", "alpha") in got
+    assert ("alpha/job/agent", "rome/metier/M1601", "rome-link", "M1601", "alpha") in got
+    assert ("rome/metier/M1601", "rome/metier/K1205", "mobility", "M1601>K1205 sidewaysTo",
+            "-") in got
+    # the steps made from them, between jobs
+    steps = {(cell(URIRef(s.source)), cell(URIRef(s.target)), s.kind, s.evidence)
+             for s in load_steps(backends["oxigraph"])}
+    made: dict[str, int] = {}
+    for step in steps:
+        made[step[2]] = made.get(step[2], 0) + 1
+    # the steps the query returned itself before it returned edges (same counts, same rows)
+    assert made == {"progression": 4, "proximity": 2, "equivalence": 8, "mobility": 16}
+    assert ("alpha/job/agent", "beta/job/accueil", "equivalence", "M1601") in steps
+    assert ("beta/job/accueil", "alpha/job/agent", "equivalence", "M1601") in steps
+    assert ("alpha/job/agent", "beta/job/accueil", "mobility", "M1601>K1205 sidewaysTo") in steps
     # jobs of one referential sharing a fiche are not equivalent
     assert not any(s.startswith("gamma") and t.startswith("gamma") and k == "equivalence"
-                   for s, t, k, _ in got)
+                   for s, t, k, _ in steps)
+    assert load_steps(backends["rdflib"]) == load_steps(backends["oxigraph"])
 
 
 def test_competence_gap(backends: dict[str, Any]) -> None:
@@ -517,8 +532,14 @@ def test_shipped_overview_and_unmapped(shipped: dict[str, Any]) -> None:
 
 
 def test_shipped_career_path_steps(shipped: dict[str, Any]) -> None:
+    from jobgraph.paths import load_steps
+
     got = shipped_rows(shipped, "career-path")
-    steps = {(r["source"], r["target"], r["kind"]) for r in got}
+    assert {(r["source"], r["kind"]) for r in got} >= {
+        ("tp-cagea/job/charge-accueil-gestion-administrative", "rome-link"),
+        ("rome/metier/K1801", "mobility")}
+    steps = {(cell(URIRef(s.source)), cell(URIRef(s.target)), s.kind)
+             for s in load_steps(shipped["backend"])}
     assert ("missions-locales/job/charge-accueil", "missions-locales/job/conseiller-niveau-1",
             "progression") in steps
     assert ("tp-cagea/job/charge-accueil-gestion-administrative", "cci-2015/job/assistant",

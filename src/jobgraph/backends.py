@@ -111,7 +111,18 @@ class OxigraphBackend:
         if not isinstance(solutions, ox.QuerySolutions):
             raise UsageError("stored queries must be SELECT queries")
         variables = [v.value for v in solutions.variables]
-        rows = [tuple(_from_ox(sol[v]) for v in variables) for sol in solutions]
+        # the same terms come back in many rows: each is made an rdflib term once
+        memo: dict[Any, Node | None] = {}
+
+        def term(t: Any) -> Node | None:
+            if t is None:
+                return None
+            found = memo.get(t)
+            if found is None:
+                found = memo[t] = _from_ox(t)
+            return found
+
+        rows = [tuple(term(sol[v]) for v in variables) for sol in solutions]
         return Result(variables, rows)
 
     def ask(self, query: str) -> bool:

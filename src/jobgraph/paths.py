@@ -1,9 +1,10 @@
 """Career paths: shortest paths between two jobs over the career-path steps; text, DOT or SVG.
 
 SPARQL 1.1 finds whether a path exists but not how long it is, so the stored query
-``career-path`` returns every step once and the search happens here: a breadth-first search
-gives the fewest steps, and among the paths with that many steps the kinds of step rank them
-(a progression before a proximity, before an equivalence, before a ROME mobility).
+``career-path`` returns the edges that steps are made of and the search happens here: a
+breadth-first search gives the fewest steps, and among the paths with that many steps the kinds
+of step rank them (a progression before a proximity, before an equivalence, before a ROME
+mobility).
 """
 
 from __future__ import annotations
@@ -114,32 +115,100 @@ class CareerPath:
 
 @dataclass
 class Graph:
-    """The steps by source job; between two jobs only the best-ranked kind is kept for the search,
-    the others stay in ``alternatives`` for the text output."""
+    """The steps between jobs, made on demand from the edges of the ``career-path`` query.
 
-    best: dict[str, dict[str, Step]] = field(default_factory=lambda: defaultdict(dict))
-    alternatives: dict[tuple[str, str], list[Step]] = field(
-        default_factory=lambda: defaultdict(list))
+    Steps given as such (progression, proximity) are kept by source job; ROME links and mobility
+    edges are kept as they are. The search asks only which jobs are one step from a job (``out``,
+    set unions over the fiches); the steps themselves are made for the pairs of jobs a path
+    passes through (``between``, ``step``): made in advance, they would be as many as the pairs
+    of jobs that share a fiche.
+    """
+
+    direct: dict[str, list[Step]] = field(default_factory=lambda: defaultdict(list))
+    fiches: dict[str, list[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(list))  # job -> (fiche, code)
+    linked: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # fiche -> jobs
+    moves: dict[str, list[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(list))  # fiche -> (fiche, evidence)
+    referential: dict[str, str] = field(default_factory=dict)
+    _out: dict[str, set[str]] = field(default_factory=dict)
+    _best: dict[tuple[str, str], Step] = field(default_factory=dict)
 
     @classmethod
     def of(cls, steps: Iterable[Step]) -> Graph:
+        """A graph of the given steps alone."""
         g = cls()
         for s in steps:
-            if s.kind not in PENALTY or s.source == s.target:
-                continue
-            g.alternatives[(s.source, s.target)].append(s)
-            current = g.best[s.source].get(s.target)
-            if current is None or _rank(s) < _rank(current):
-                g.best[s.source][s.target] = s
+            if s.kind in PENALTY and s.source != s.target:
+                g.direct[s.source].append(s)
         return g
+
+    @classmethod
+    def from_edges(cls, rows: Iterable[tuple[str, str, str, str, str]]) -> Graph:
+        """A graph of the ``career-path`` rows: (source, target, kind, evidence, referential)."""
+        g = cls()
+        for source, target, kind, evidence, referential in rows:
+            if referential:
+                g.referential[source] = referential
+            if kind == "rome-link":
+                g.fiches[source].append((target, evidence))
+                g.linked[target].add(source)
+            elif kind == "mobility":
+                g.moves[source].append((target, evidence))
+            elif kind in PENALTY and source != target:
+                g.direct[source].append(Step(source, target, kind, evidence))
+        return g
+
+    def out(self, job: str) -> set[str]:
+        """The jobs one step from ``job``."""
+        found = self._out.get(job)
+        if found is None:
+            found = {s.target for s in self.direct.get(job, ())}
+            own = self.referential.get(job)
+            for fiche, _ in self.fiches.get(job, ()):
+                peers = self.linked.get(fiche, set())
+                found.update(peers if own is None else
+                             (p for p in peers if self.referential.get(p) != own))
+                for to, _ in self.moves.get(fiche, ()):
+                    found |= self.linked.get(to, set())
+            found.discard(job)
+            self._out[job] = found
+        return found
+
+    def between(self, source: str, target: str) -> list[Step]:
+        """Every step from ``source`` to ``target`` (each distinct one once)."""
+        found = [s for s in self.direct.get(source, ()) if s.target == target]
+        if source == target:
+            return []
+        own, theirs = self.referential.get(source), self.referential.get(target)
+        for fiche, code in self.fiches.get(source, ()):
+            if target in self.linked.get(fiche, ()) and (own is None or own != theirs):
+                found.append(Step(source, target, "equivalence", code))
+            for to, evidence in self.moves.get(fiche, ()):
+                if target in self.linked.get(to, ()):
+                    found.append(Step(source, target, "mobility", evidence))
+        return sorted(set(found), key=_rank)
+
+    def step(self, source: str, target: str) -> Step:
+        """The best-ranked step from ``source`` to ``target`` (there must be one)."""
+        best = self._best.get((source, target))
+        if best is None:
+            best = self._best[(source, target)] = self.between(source, target)[0]
+        return best
+
+    def steps(self) -> list[Step]:
+        """Every step of the graph (each distinct one once), in a stable order."""
+        jobs = set(self.direct) | set(self.fiches)
+        found = {s for job in jobs for t in self.out(job) for s in self.between(job, t)}
+        return sorted(found, key=lambda s: (s.source, s.kind, s.target, s.evidence))
 
 
 def _rank(step: Step) -> tuple[float, str]:
     return PENALTY[step.kind], step.evidence
 
 
-def load_steps(backend: Any) -> list[Step]:
-    """Every step of the graph: the rows of the stored query ``career-path``."""
+def load_graph(backend: Any) -> Graph:
+    """The graph of career steps: the rows of the stored query ``career-path``."""
     from .queries import bindings_for, get_query
 
     q = get_query("career-path")
@@ -148,14 +217,21 @@ def load_steps(backend: Any) -> list[Step]:
     missing = {"source", "target", "kind"} - set(cols)
     if missing:
         raise UsageError(f"the career-path query returns no {', '.join(sorted(missing))}")
-    steps = []
+    rows = []
     for row in result.rows:
         source, target, kind = (row[cols[c]] for c in ("source", "target", "kind"))
-        evidence = row[cols["evidence"]] if "evidence" in cols else None
         if source is None or target is None or kind is None:
             continue
-        steps.append(Step(str(source), str(target), str(kind), str(evidence or "")))
-    return steps
+        evidence = row[cols["evidence"]] if "evidence" in cols else None
+        referential = row[cols["referential"]] if "referential" in cols else None
+        rows.append((str(source), str(target), str(kind), str(evidence or ""),
+                     str(referential or "")))
+    return Graph.from_edges(rows)
+
+
+def load_steps(backend: Any) -> list[Step]:
+    """Every step of the graph between two jobs (for small graphs: they grow as pairs of jobs)."""
+    return load_graph(backend).steps()
 
 
 def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
@@ -176,7 +252,7 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
         node = queue.popleft()
         if target in distance and distance[node] >= distance[target]:
             break
-        for nxt in sorted(graph.best.get(node, {})):
+        for nxt in sorted(graph.out(node)):
             if nxt not in distance:
                 distance[nxt] = distance[node] + 1
                 queue.append(nxt)
@@ -193,16 +269,25 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
             found.append(CareerPath(tail))
             continue
         for parent in parents[node]:
-            stack.append((parent, (graph.best[parent][node], *tail)))
+            stack.append((parent, (graph.step(parent, node), *tail)))
     found.sort(key=lambda p: (p.cost, [KINDS.index(s.kind) for s in p.steps], p.jobs()))
     return found[:limit]
 
 
-def job_info(backend: Any, lang: str = "fr") -> dict[str, Job]:
-    """Label (in ``lang``, else French), referential, level and national level of every job."""
-    result = backend.select(JOBS_QUERY, {"lang": Literal(lang)})
+def job_info(backend: Any, lang: str = "fr", *,
+             jobs: Iterable[str] | None = None) -> dict[str, Job]:
+    """Label (in ``lang``, else French), referential, level and national level of every job, or
+    of ``jobs`` only (one query each: a path shows a few jobs of a graph that may have many)."""
+    from rdflib import URIRef
+
+    if jobs is None:
+        rows = backend.select(JOBS_QUERY, {"lang": Literal(lang)}).rows
+    else:
+        rows = [row for job in sorted(set(jobs))
+                for row in backend.select(JOBS_QUERY, {"lang": Literal(lang),
+                                                       "job": URIRef(job)}).rows]
     out: dict[str, Job] = {}
-    for job, label, ref, level, national in result.rows:
+    for job, label, ref, level, national in rows:
         if job is None:
             continue
         ref_s = str(ref or "")
@@ -252,7 +337,7 @@ def render_text(paths: Sequence[CareerPath], info: dict[str, Job], source: str, 
                 step = path.steps[i]
                 others = []
                 if graph is not None:
-                    others = [s for s in graph.alternatives[(step.source, step.target)]
+                    others = [s for s in graph.between(step.source, step.target)
                               if s != step]
                 evidence = f" ({step.evidence})" if step.evidence else ""
                 also = ""
@@ -352,9 +437,9 @@ def cli_path(backend: Any, args: Any, out: TextIO) -> int:
         raise UsageError(f"--lang must be one of {', '.join(WORDS)}, got {lang!r}")
     source = str(resolve_job(backend, args.source))
     target = str(resolve_job(backend, args.target))
-    graph = Graph.of(load_steps(backend))
+    graph = load_graph(backend)
     paths = shortest_paths(graph, source, target)
-    info = job_info(backend, lang)
+    info = job_info(backend, lang, jobs={source, target, *(j for p in paths for j in p.jobs())})
     if fmt == "text":
         text = render_text(paths, info, source, target, graph, lang=lang)
     else:
@@ -371,5 +456,5 @@ def cli_path(backend: Any, args: Any, out: TextIO) -> int:
     return 0 if paths else 1
 
 
-__all__ = ["CareerPath", "Graph", "Job", "Step", "cli_path", "job_info", "load_steps",
-           "render_dot", "render_svg", "render_text", "shortest_paths"]
+__all__ = ["CareerPath", "Graph", "Job", "Step", "cli_path", "job_info", "load_graph",
+           "load_steps", "render_dot", "render_svg", "render_text", "shortest_paths"]

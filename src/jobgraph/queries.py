@@ -189,10 +189,24 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
+_IS_JOB = """PREFIX jg: <https://w3id.org/jobgraph/ontology#>
+SELECT ?job WHERE { ?job a jg:Job }"""
+
+
 def resolve_job(backend: Any, spec: str) -> URIRef:
     """A job named by IRI, ``<referential>/<id>`` or an unambiguous label (case and accents ignored)."""
     from .namespaces import iri
 
+    # an IRI or <referential>/<id> (also <referential>/job/<id>) is looked up alone: reading
+    # every job's labels is for names
+    named = [spec] if re.match(r"^https?://", spec) else []
+    m = re.match(r"^([a-z0-9-]+)/(?:job/)?([A-Za-z0-9._-]+)$", spec)
+    if m:
+        named.append(str(iri(m.group(1), "job", m.group(2))))
+    for candidate in named:
+        if not re.search(r"[\s<>\"{}|\\^`]", candidate) and \
+                backend.select(_IS_JOB, {"job": URIRef(candidate)}).rows:
+            return URIRef(candidate)
     labels: dict[str, set[str]] = {}
     for job, label in backend.select(_JOBS_QUERY).rows:
         labels.setdefault(str(job), set())

@@ -614,8 +614,15 @@ def test_competence_usage_of_the_missions_locales_domains(backend: OxigraphBacke
 
 
 def test_career_path_and_jobgraph_path(backend: OxigraphBackend, shipped_store: Path) -> None:
-    steps = {(r["source"], r["target"], r["kind"], r["evidence"])
+    from jobgraph.paths import load_steps
+
+    edges = {(r["source"], r["target"], r["kind"], r["evidence"])
              for r in ask(backend, "career-path")}
+    assert ("tp-cagea/job/charge-accueil-gestion-administrative", "rome/metier/M1607",
+            "rome-link", "M1607") in edges
+    assert ("rome/metier/K1801", "rome/metier/K1812", "mobility", "K1801>K1812 mobilityTo") in edges
+    steps = {(s.source.split("/id/")[1], s.target.split("/id/")[1], s.kind, s.evidence)
+             for s in load_steps(backend)}
     # the insertion ladder (line 16) and the REAC's printed fiche M1607 (tp-cagea line 211)
     assert ("missions-locales/job/charge-accueil", "missions-locales/job/conseiller-niveau-1",
             "progression", "ladder") in steps
