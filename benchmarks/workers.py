@@ -179,7 +179,9 @@ def warm_queries(db: Path, graph_file: Path, plan_file: Path, runs: int,
         row["rdflib"] = statistics.median(rd_times) if rd_times else row.get("rdflib_first")
         row["rdflib_runs"] = len(rd_times)
         row["rdflib_timeout"] = timeout if rd_cut and not rd_times else None
-        row["agree"] = same_rows(first, rd_result) if rd_result is not None else None
+        lists = q.meta.get("lists", "").split()
+        row["agree"] = (same_rows(first, rd_result, lists=lists)
+                        if rd_result is not None else None)
         out.append(row)
         sys.stderr.write(f"  {item['query']} [{item['set']}]: oxigraph {row['oxigraph']:.4f} s, "
                          f"rdflib {row['rdflib'] if row['rdflib'] is not None else '>timeout'}\n")

@@ -135,6 +135,15 @@ def test_same_rows_compares_typed_values() -> None:
     assert same_rows(a, b)
 
 
+def test_same_rows_compares_list_columns_as_sets_of_items() -> None:
+    a = Result(["job", "via"], [(URIRef("http://x/j"), Literal("domaine rome-mobility"))])
+    b = Result(["job", "via"], [(URIRef("http://x/j"), Literal("rome-mobility domaine"))])
+    c = Result(["job", "via"], [(URIRef("http://x/j"), Literal("rome-mobility"))])
+    assert not same_rows(a, b)
+    assert same_rows(a, b, lists=["?via"])
+    assert not same_rows(a, c, lists=["?via"])
+
+
 # --- expected rows on the fixture (numbers from the comments of career.trig) -------------------
 
 def test_equivalent_jobs(backends: dict[str, Any]) -> None:

@@ -162,15 +162,21 @@ def _norm(term: Node | None) -> Node | None:
     return term
 
 
-def same_rows(a: Result, b: Result) -> bool:
-    """Rows equal as multisets, typed literals compared by value."""
-    return sorted(map(_key, a.rows)) == sorted(map(_key, b.rows)) and a.variables == b.variables
+def same_rows(a: Result, b: Result, *, lists: Iterable[str] = ()) -> bool:
+    """Rows equal as multisets, typed literals compared by value; the columns named in ``lists``
+    (a query's ``# lists:``, space-separated items in no set order) compared as sorted items."""
+    if a.variables != b.variables:
+        return False
+    listed = {a.variables.index(v.lstrip("?")) for v in lists if v.lstrip("?") in a.variables}
+    return sorted(_key(r, listed) for r in a.rows) == sorted(_key(r, listed) for r in b.rows)
 
 
-def _key(row: Sequence[Node | None]) -> tuple[str, ...]:
+def _key(row: Sequence[Node | None], lists: set[int] | None = None) -> tuple[str, ...]:
     out = []
-    for t in row:
-        if isinstance(t, Literal) and t.datatype is not None and t.value is not None:
+    for i, t in enumerate(row):
+        if lists and i in lists and isinstance(t, Literal):
+            out.append("L:" + " ".join(sorted(str(t).split())))
+        elif isinstance(t, Literal) and t.datatype is not None and t.value is not None:
             out.append(f"L:{t.value!r}")
         elif isinstance(t, Literal):
             out.append(f"L:{t!s}@{t.language or ''}")
