@@ -181,12 +181,55 @@ def test_parameters_are_bound_in_optional_and_exists_groups_too() -> None:
       { ?j <http://x/q> "OPTIONAL { ?lang }" } UNION { ?j <http://x/r> ?lang }
     }"""
     text = bind(query, {"lang": Literal("fr"), "type": URIRef("http://x/T")})
-    assert text.count('BIND("fr" AS ?lang)') == 1  # the label's OPTIONAL only
+    assert text.count('BIND("fr" AS ?lang)') == 2  # the WHERE group and the label's OPTIONAL
     assert 'OPTIONAL { BIND("fr" AS ?lang) ?j <http://x/label>' in text
     assert 'NOT EXISTS { BIND(<http://x/T> AS ?type) ?j <http://x/in>' in text
-    assert 'VALUES (?lang ?type) { ("fr" <http://x/T>) }' in text  # opening the WHERE group
+    # opening the WHERE group: IRIs in a VALUES block, literals by BIND
+    assert 'WHERE {\n  VALUES (?type) { (<http://x/T>) } BIND("fr" AS ?lang)\n' in text
     assert '"OPTIONAL { ?lang }"' in text
     assert bind(query, {}) == query
+
+
+def test_literal_parameters_open_the_where_group_with_bind() -> None:
+    query = "SELECT ?f WHERE { ?f <http://x/code> ?code ; <http://x/n> ?n ; <http://x/in> ?s }"
+    text = bind(query, {"code": Literal("M1607"), "n": Literal(5), "s": URIRef("http://x/S")})
+    assert text.startswith('SELECT ?f WHERE {\n  VALUES (?s) { (<http://x/S>) } '
+                           'BIND("M1607" AS ?code) '
+                           'BIND("5"^^<http://www.w3.org/2001/XMLSchema#integer> AS ?n)\n')
+    literals_only = bind(query, {"code": Literal("M1607")})
+    assert "VALUES" not in literals_only and 'WHERE {\n  BIND("M1607" AS ?code)\n' in literals_only
+    with pytest.raises(UsageError, match="not a valid IRI"):
+        bind(query, {"s": URIRef("http://x/a b")})
+
+
+@pytest.mark.server
+def test_literal_parameters_bound_by_bind_give_the_values_rows(server: Server) -> None:
+    """BIND opening the group (what bind() sends) and a VALUES block give the same rows.
+
+    On Virtuoso 7.2 with the whole shipped graph, rome-profile and competence-usage never answered
+    with their literal parameters in a VALUES block (the server thread stuck, using no CPU).
+    """
+    data = "".join(f'<http://x/f{i}> <http://x/code> "M{i}" ; <http://x/n> {i} ;'
+                   f' <http://www.w3.org/2004/02/skos/core#prefLabel> "fiche {i}"@fr .\n'
+                   for i in range(4))
+    push([GraphData(f"{GRAPH_PREFIX}literals", "literals", data.encode(), 12)],
+         server.endpoint())
+    backend = EndpointBackend(server.endpoint(retry=NO_WAIT))
+    # ?code compared in a FILTER: "?f <http://x/code> ?code" with ?code bound by BIND, unprojected,
+    # then an OPTIONAL, is an internal compiler error on Virtuoso 7.2 (SP031, no SPART_VARR_FIXED)
+    query = ("SELECT ?f ?l WHERE { ?f <http://x/code> ?c ; <http://x/n> ?n ."
+             " FILTER(?c = ?code && ?n >= ?min)"
+             " OPTIONAL { ?f <http://www.w3.org/2004/02/skos/core#prefLabel> ?l"
+             " FILTER(langMatches(lang(?l), ?lang)) } }")
+    given = {"code": Literal("M2"), "min": Literal(1), "lang": Literal("fr")}
+    text = bind(query, given)
+    opening = ('BIND("M2" AS ?code) BIND("fr" AS ?lang) '
+               'BIND("1"^^<http://www.w3.org/2001/XMLSchema#integer> AS ?min)')
+    assert "VALUES" not in text and opening in text
+    rows = backend.select(query, given).rows
+    assert [(str(f), str(lb)) for f, lb in rows] == [("http://x/f2", "fiche 2")]
+    values = text.replace(opening, 'VALUES (?code ?lang ?min) { ("M2" "fr" 1) }')
+    assert backend._run(values, backend.graphs()).rows == rows
 
 
 def test_stored_queries_avoid_virtuoso_quirks() -> None:

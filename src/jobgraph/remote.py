@@ -344,6 +344,7 @@ def result_from_json(data: dict[str, Any]) -> Result:
     return Result(variables, rows)
 
 
+_WHERE_OPEN_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _IRI_AT = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s*$")
 
@@ -378,13 +379,22 @@ def _mask(text: str) -> str:
 def bind(query: str, bindings: Mapping[str, Node]) -> str:
     """The query with its parameters bound for any server.
 
-    A VALUES block opens the WHERE group (``queries.with_values``), and each OPTIONAL or EXISTS
-    group that uses a parameter, outside sub-queries, opens with ``BIND(value AS ?param)``. The
-    result is the same by SPARQL's semantics (the parameter has one value, which such a group
-    sees anyway), and Virtuoso 7.2 needs it: it evaluates a FILTER inside OPTIONAL without the
-    variables bound outside (``OPTIONAL { ?j skos:prefLabel ?l FILTER(langMatches(lang(?l),
-    ?lang)) }`` never matches there). BIND rather than VALUES: with a VALUES block inside
-    OPTIONAL and default-graph-uri, Virtuoso estimates a 20 ms query at 1,500 s and refuses it.
+    The WHERE group opens with a VALUES block for the parameters that are IRIs (as for the
+    embedded store, ``queries.with_values``) and ``BIND(value AS ?param)`` for those that are
+    literals; each OPTIONAL or EXISTS group that uses a parameter, outside sub-queries, opens with
+    ``BIND(value AS ?param)`` too. The result is the same by SPARQL's semantics (a one-row VALUES
+    block and a BIND opening a group both join one solution binding the parameter, which an inner
+    group sees anyway), and Virtuoso 7.2 needs it:
+
+    - with literals in a VALUES block opening the query, some queries never answer on the whole
+      shipped graph (``rome-profile`` with ``?code`` and ``?lang``, ``competence-usage`` with
+      ``?lang`` and ``?minJobs``: the server thread waits, using no CPU, and stays stuck after the
+      client gives up); opening with BINDs, they answer in 0.1-0.5 s. IRIs stay in VALUES:
+      ``competence-gap`` took 2-3 s with its two jobs bound by BIND, 0.3-0.5 s by VALUES;
+    - it evaluates a FILTER inside OPTIONAL without the variables bound outside (``OPTIONAL {
+      ?j skos:prefLabel ?l FILTER(langMatches(lang(?l), ?lang)) }`` never matches there). BIND
+      rather than VALUES there: with a VALUES block inside OPTIONAL and default-graph-uri,
+      Virtuoso estimates a 20 ms query at 1,500 s and refuses it.
     """
     from .queries import with_values
     from .serialize import nt
@@ -393,10 +403,15 @@ def bind(query: str, bindings: Mapping[str, Node]) -> str:
         if "\x00" in str(term):
             # Virtuoso reads the query as a C string: a NUL would end it early
             raise UsageError(f"parameter ?{name} contains a NUL character")
-    text = with_values(query, bindings)
+    # checks the names, the IRIs and that the query has a WHERE group, as for the embedded store
+    with_values(query, bindings)
     if not bindings:
-        return text
+        return query
+    text = query
     masked = _mask(text)
+    where = _WHERE_OPEN_RE.search(masked)
+    if where is None:  # with_values has refused such a query already
+        raise UsageError("query has no WHERE clause to bind parameters in")
     stack: list[tuple[int, str, bool]] = []  # open brace, keyword before it, inside a sub-query
     inserts: list[tuple[int, str]] = []
     for i, c in enumerate(masked):
@@ -414,6 +429,12 @@ def bind(query: str, bindings: Mapping[str, Node]) -> str:
             if used:
                 inserts.append((start + 1, "".join(f" BIND({nt(bindings[name])} AS ?{name})"
                                                    for name in used)))
+    iris = sorted(name for name, term in bindings.items() if not isinstance(term, Literal))
+    opening = [f"VALUES ({' '.join('?' + name for name in iris)}) "
+               f"{{ ({' '.join(nt(bindings[name]) for name in iris)}) }}"] if iris else []
+    opening += [f"BIND({nt(bindings[name])} AS ?{name})" for name in sorted(bindings)
+                if isinstance(bindings[name], Literal)]
+    inserts.append((where.end(), "\n  " + " ".join(opening) + "\n"))
     for at, block in sorted(inserts, reverse=True):
         text = text[:at] + block + text[at:]
     return text
