@@ -344,7 +344,7 @@ def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[i
                 if proj and not _LIMIT.search(tail):
                     cols = proj.group(1).strip()
                     cols = re.sub(r"^(DISTINCT|REDUCED)\b", "", cols, flags=re.IGNORECASE).strip()
-                    plain = _top_level_vars(cols) if cols != "*" else set(parent)
+                    plain = _outside_parentheses(cols) if cols != "*" else set(parent)
                     seen = frozenset(n for n in parent if n in plain)
                 stack.append((i, seen, False, False))
                 stack[-2] = (wrap, stack[-2][1], False, True)  # the wrapper is done
@@ -360,7 +360,7 @@ def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[i
                 end = _matching(masked, i)
                 leave = (keyword in ("OPTIONAL", "MINUS", "EXISTS")
                          and not _COMPOUND.search(masked, i + 1, end)
-                         and not _anchored(masked[i + 1:end], parent))
+                         and not _outside_parentheses(masked[i + 1:end]) & parent)
                 stack.append((i, parent, False, i == where or leave))
         elif c == "}" and stack:
             start, seen, _, skip = stack.pop()
@@ -385,25 +385,12 @@ def _matching(masked: str, at: int) -> int:
     raise UsageError("unbalanced braces in the query")
 
 
-def _anchored(group: str, names: frozenset[str]) -> bool:
-    """Whether one of ``names`` is in a triple pattern of the group (outside any parentheses)."""
-    depth = 0
-    for m in re.finditer(r"[()]|[?$](\w+)", group):
-        tok = m.group(0)
-        if tok == "(":
-            depth += 1
-        elif tok == ")":
-            depth -= 1
-        elif depth == 0 and m.group(1) in names:
-            return True
-    return False
-
-
-def _top_level_vars(cols: str) -> set[str]:
-    """Variables of a projection that are plain (not inside an ``(expression AS ?v)``)."""
+def _outside_parentheses(text: str) -> set[str]:
+    """The variables of ``text`` outside any parentheses: in a group, those of its triple
+    patterns (not of its filters and binds); in a projection, the plain ones (not ``(… AS ?v)``)."""
     out: set[str] = set()
     depth = 0
-    for m in re.finditer(r"[()]|[?$](\w+)", cols):
+    for m in re.finditer(r"[()]|[?$](\w+)", text):
         tok = m.group(0)
         if tok == "(":
             depth += 1
