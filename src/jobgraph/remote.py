@@ -345,35 +345,7 @@ def result_from_json(data: dict[str, Any]) -> Result:
 
 
 _WHERE_OPEN_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_IRI_AT = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s*$")
-
-
-def _mask(text: str) -> str:
-    """The query with its strings, IRIs and comments blanked (same length): braces are syntax."""
-    out = list(text)
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-        elif c in "\"'":
-            quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            end = min(j + len(quote), n)
-        elif c == "<" and (m := _IRI_AT.match(text, i)):
-            end = m.end()
-        else:
-            i += 1
-            continue
-        for k in range(i, end):
-            if out[k] != "\n":
-                out[k] = " "
-        i = end
-    return "".join(out)
 
 
 def bind(query: str, bindings: Mapping[str, Node]) -> str:
@@ -396,7 +368,7 @@ def bind(query: str, bindings: Mapping[str, Node]) -> str:
       rather than VALUES there: with a VALUES block inside OPTIONAL and default-graph-uri,
       Virtuoso estimates a 20 ms query at 1,500 s and refuses it.
     """
-    from .queries import with_values
+    from .queries import mask, with_values
     from .serialize import nt
 
     for name, term in bindings.items():
@@ -408,7 +380,7 @@ def bind(query: str, bindings: Mapping[str, Node]) -> str:
     if not bindings:
         return query
     text = query
-    masked = _mask(text)
+    masked = mask(text)
     where = _WHERE_OPEN_RE.search(masked)
     if where is None:  # with_values has refused such a query already
         raise UsageError("query has no WHERE clause to bind parameters in")
