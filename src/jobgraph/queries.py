@@ -307,10 +307,9 @@ def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[i
     offset of the outer WHERE's brace. Every group inside it (a UNION branch, a nested group, a
     sub-query's WHERE; an OPTIONAL, MINUS or EXISTS group when a parameter is in one of its
     triple patterns or it has OPTIONAL, UNION or sub-query parts) gets the parameters its text
-    uses. The
-    outer group binds each parameter to one value, and each such group is joined with the outer
-    solutions (or, for EXISTS, sees them), so its solutions with another value could never match:
-    leaving them out changes no answer. A sub-query only sees the parameters it projects, as plain
+    uses. The outer group binds each parameter to one value, and each such group is joined with
+    the outer solutions (or, for EXISTS, sees them), so its solutions with another value could
+    never match: leaving them out changes no answer. A sub-query only sees the parameters it projects, as plain
     variables, and none when it has LIMIT or OFFSET (there the rows kept would change); VALUES
     data blocks are left alone.
     """
