@@ -177,9 +177,9 @@ class Graph:
 
     def between(self, source: str, target: str) -> list[Step]:
         """Every step from ``source`` to ``target`` (each distinct one once)."""
-        found = [s for s in self.direct.get(source, ()) if s.target == target]
         if source == target:
             return []
+        found = [s for s in self.direct.get(source, ()) if s.target == target]
         own, theirs = self.referential.get(source), self.referential.get(target)
         for fiche, code in self.fiches.get(source, ()):
             if target in self.linked.get(fiche, ()) and (own is None or own != theirs):

@@ -204,7 +204,7 @@ def resolve_job(backend: Any, spec: str) -> URIRef:
     if m:
         named.append(str(iri(m.group(1), "job", m.group(2))))
     for candidate in named:
-        if not re.search(r"[\s<>\"{}|\\^`]", candidate) and \
+        if not _BAD_IRI.search(candidate) and \
                 backend.select(_IS_JOB, {"job": URIRef(candidate)}).rows:
             return URIRef(candidate)
     labels: dict[str, set[str]] = {}
@@ -262,33 +262,46 @@ def with_values(query: str, bindings: Mapping[str, Node], *, nested: bool = Fals
     """
     if not bindings:
         return query
-    names = sorted(bindings)
-    for name in names:
-        if not _VAR_RE.match(name):
-            raise UsageError(f"invalid parameter name {name!r}")
-    terms = {name: _term(name, bindings[name]) for name in names}
+    terms = bound_terms(bindings)
     masked = mask(query)
-    m = _WHERE_RE.search(masked)
-    if m is None:
-        raise UsageError("query has no WHERE clause to bind parameters in")
-    inserts = [(m.end(), _block(names, terms))]
+    where = where_brace(masked)
+    inserts = [(where + 1, values_block(sorted(terms), terms))]
     if nested:
-        inserts += push_down(masked, m.end() - 1, terms)
+        inserts += push_down(masked, where, terms)
     text = query
     for at, block in sorted(inserts, reverse=True):
         text = text[:at] + "\n  " + block + "\n" + text[at:]
     return text
 
 
-def _term(name: str, term: Node) -> str:
+_BAD_IRI = re.compile(r"[\s<>\"{}|\\^`]")
+
+
+def bound_terms(bindings: Mapping[str, Node]) -> dict[str, str]:
+    """Each parameter's value written as an RDF term (N-Triples), names and IRIs checked."""
     from .serialize import nt
 
-    if isinstance(term, URIRef) and re.search(r"[\s<>\"{}|\\^`]", str(term)):
-        raise UsageError(f"parameter ?{name}: {str(term)!r} is not a valid IRI")
-    return nt(term)
+    terms = {}
+    for name in sorted(bindings):
+        if not _VAR_RE.match(name):
+            raise UsageError(f"invalid parameter name {name!r}")
+        term = bindings[name]
+        if isinstance(term, URIRef) and _BAD_IRI.search(str(term)):
+            raise UsageError(f"parameter ?{name}: {str(term)!r} is not a valid IRI")
+        terms[name] = nt(term)
+    return terms
 
 
-def _block(names: list[str], terms: Mapping[str, str]) -> str:
+def where_brace(masked: str) -> int:
+    """The offset of the brace opening the outer WHERE group of a masked query (``mask``)."""
+    m = _WHERE_RE.search(masked)
+    if m is None:
+        raise UsageError("query has no WHERE clause to bind parameters in")
+    return m.end() - 1
+
+
+def values_block(names: list[str], terms: Mapping[str, str]) -> str:
+    """A one-row ``VALUES`` block binding ``names`` to their ``terms``."""
     return (f"VALUES ({' '.join('?' + n for n in names)}) "
             f"{{ ({' '.join(terms[n] for n in names)}) }}")
 
@@ -296,7 +309,7 @@ def _block(names: list[str], terms: Mapping[str, str]) -> str:
 _VALUES_BEFORE = re.compile(r"\bVALUES\s*(?:[?$]\w+|\([^()]*\))\s*$", re.IGNORECASE)
 _PROJECTION = re.compile(r"^\s*SELECT\b(.*?)\bWHERE\s*$", re.IGNORECASE | re.DOTALL)
 _LIMIT = re.compile(r"\b(LIMIT|OFFSET)\b", re.IGNORECASE)
-_WORD_BEFORE = re.compile(r"([A-Za-z]+)\s*$")
+WORD_BEFORE = re.compile(r"([A-Za-z]+)\s*$")
 _COMPOUND = re.compile(r"\b(OPTIONAL|UNION|SELECT)\b", re.IGNORECASE)
 
 
@@ -309,9 +322,9 @@ def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[i
     triple patterns or it has OPTIONAL, UNION or sub-query parts) gets the parameters its text
     uses. The outer group binds each parameter to one value, and each such group is joined with
     the outer solutions (or, for EXISTS, sees them), so its solutions with another value could
-    never match: leaving them out changes no answer. A sub-query only sees the parameters it projects, as plain
-    variables, and none when it has LIMIT or OFFSET (there the rows kept would change); VALUES
-    data blocks are left alone.
+    never match: leaving them out changes no answer. A sub-query only sees the parameters it
+    projects, as plain variables, and none when it has LIMIT or OFFSET (there the rows kept
+    would change); VALUES data blocks are left alone.
     """
     inserts: list[tuple[int, str]] = []
     # stack of (open brace, visible parameters, is a sub-query's wrapper, skip this group)
@@ -354,7 +367,7 @@ def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[i
                 # its triple patterns (?job), dear when the parameters are only in its filters
                 # (?lang: every job's labels). Groups with OPTIONAL, UNION or sub-query parts of
                 # their own are evaluated on their own anyway.
-                word = _WORD_BEFORE.search(before)
+                word = WORD_BEFORE.search(before)
                 keyword = word.group(1).upper() if word else ""
                 end = _matching(masked, i)
                 leave = (keyword in ("OPTIONAL", "MINUS", "EXISTS")
@@ -366,7 +379,7 @@ def push_down(masked: str, where: int, terms: Mapping[str, str]) -> list[tuple[i
             if not skip and seen:
                 used = sorted(n for n in seen if re.search(rf"[?$]{n}\b", masked[start:i]))
                 if used:
-                    inserts.append((start + 1, _block(used, terms)))
+                    inserts.append((start + 1, values_block(used, terms)))
         i += 1
     return inserts
 

@@ -344,9 +344,6 @@ def result_from_json(data: dict[str, Any]) -> Result:
     return Result(variables, rows)
 
 
-_WHERE_OPEN_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_WORD_BEFORE = re.compile(r"([A-Za-z]+)\s*$")
-
 
 def bind(query: str, bindings: Mapping[str, Node]) -> str:
     """The query with its parameters bound for any server.
@@ -368,27 +365,22 @@ def bind(query: str, bindings: Mapping[str, Node]) -> str:
       rather than VALUES there: with a VALUES block inside OPTIONAL and default-graph-uri,
       Virtuoso estimates a 20 ms query at 1,500 s and refuses it.
     """
-    from .queries import mask, with_values
-    from .serialize import nt
+    from .queries import WORD_BEFORE, bound_terms, mask, values_block, where_brace
 
     for name, term in bindings.items():
         if "\x00" in str(term):
             # Virtuoso reads the query as a C string: a NUL would end it early
             raise UsageError(f"parameter ?{name} contains a NUL character")
-    # checks the names, the IRIs and that the query has a WHERE group, as for the embedded store
-    with_values(query, bindings)
     if not bindings:
         return query
-    text = query
-    masked = mask(text)
-    where = _WHERE_OPEN_RE.search(masked)
-    if where is None:  # with_values has refused such a query already
-        raise UsageError("query has no WHERE clause to bind parameters in")
+    terms = bound_terms(bindings)  # names and IRIs checked as for the embedded store
+    masked = mask(query)
+    where = where_brace(masked)
     stack: list[tuple[int, str, bool]] = []  # open brace, keyword before it, inside a sub-query
     inserts: list[tuple[int, str]] = []
     for i, c in enumerate(masked):
         if c == "{":
-            m = _WORD_BEFORE.search(masked, 0, i)
+            m = WORD_BEFORE.search(masked, 0, i)
             word = m.group(1).upper() if m else ""
             sub = bool(stack and stack[-1][2]) or masked[i + 1:].lstrip()[:6].upper() == "SELECT"
             stack.append((i, word, sub))
@@ -396,17 +388,16 @@ def bind(query: str, bindings: Mapping[str, Node]) -> str:
             start, word, sub = stack.pop()
             if word not in ("OPTIONAL", "EXISTS") or sub:
                 continue
-            used = [name for name in sorted(bindings)
-                    if re.search(rf"[?$]{name}\b", masked[start:i])]
+            used = [name for name in terms if re.search(rf"[?$]{name}\b", masked[start:i])]
             if used:
-                inserts.append((start + 1, "".join(f" BIND({nt(bindings[name])} AS ?{name})"
+                inserts.append((start + 1, "".join(f" BIND({terms[name]} AS ?{name})"
                                                    for name in used)))
-    iris = sorted(name for name, term in bindings.items() if not isinstance(term, Literal))
-    opening = [f"VALUES ({' '.join('?' + name for name in iris)}) "
-               f"{{ ({' '.join(nt(bindings[name]) for name in iris)}) }}"] if iris else []
-    opening += [f"BIND({nt(bindings[name])} AS ?{name})" for name in sorted(bindings)
+    iris = [name for name in terms if not isinstance(bindings[name], Literal)]
+    opening = [values_block(iris, terms)] if iris else []
+    opening += [f"BIND({terms[name]} AS ?{name})" for name in terms
                 if isinstance(bindings[name], Literal)]
-    inserts.append((where.end(), "\n  " + " ".join(opening) + "\n"))
+    inserts.append((where + 1, "\n  " + " ".join(opening) + "\n"))
+    text = query
     for at, block in sorted(inserts, reverse=True):
         text = text[:at] + block + text[at:]
     return text
