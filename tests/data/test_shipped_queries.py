@@ -20,12 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
-from rdflib import Literal
 from rdflib.term import Node
 
+from jobgraph import terms
 from jobgraph.backends import OxigraphBackend
-from jobgraph.cli import run_stored
-from jobgraph.results import display
+from util import ask_stored as run_stored
 from util import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,13 +47,7 @@ def backend(shipped_store: Path) -> OxigraphBackend:
 
 def cell(term: Node | None) -> str:
     """IRIs relative to jgid:, numbers by value ("0.5", not "0.500"), "" when unbound."""
-    if term is None:
-        return ""
-    if isinstance(term, Literal) and term.datatype is not None:
-        value = term.toPython()
-        if isinstance(value, int | Decimal) and not isinstance(value, bool):
-            return format(Decimal(value).normalize(), "f")
-    return display(term)
+    return terms.cell(term)
 
 
 def ask(backend: OxigraphBackend, name: str, **params: str) -> list[dict[str, str]]:
