@@ -30,7 +30,7 @@ MIN_CASES = {
     "next-steps.yaml": 10,
     "competence-gaps.yaml": 10,
 }
-# The known bad answers the sets must keep out (task brief, issue #15 item 8): the jobs a
+# The known bad answers the sets must keep out (issue #15, item 8): the jobs a
 # credible path between these two ends must never pass through.
 KNOWN_BAD_PATHS = {
     (
