@@ -17,6 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "cci-2015"
 ROME_FICHES = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
+ROME_APPELLATIONS = ROOT / "data" / "rome" / "v460" / "unix_referentiel_appellation_v460_utf8.csv"
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"]
 SCORES_RE = re.compile(r"^\s*([1-9]) ([1-9]) ([1-9]) ([1-9]) ([1-9])\s*$")
@@ -325,3 +326,69 @@ def test_same_occupation_steps_rest_on_shared_missions(
         rec = next(r for r in source_records if r["line"] == by_id[job]["line"])
         block = alnum(" ".join(lines[rec["line"] : rec["end"]]))
         assert alnum(shared) in block, (job, shared)
+
+
+# --------------------------------------------------------------------------- ROME audit
+
+
+@pytest.fixture(scope="module")
+def rome_fiches():
+    with ROME_FICHES.open(encoding="utf-8", newline="") as f:
+        return {r["code_rome"]: r["libelle_rome"] for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def rome_appellations():
+    by_fiche: dict[str, set[str]] = {}
+    with ROME_APPELLATIONS.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            by_fiche.setdefault(r["code_rome"], set()).add(r["libelle_appellation_court"])
+    return by_fiche
+
+
+def test_rationales_name_their_fiche(rome_rows, rome_fiches):
+    for r in rome_rows:
+        assert r["rationale"].startswith(f"fiche {r['rome']} {rome_fiches[r['rome']]}"), r
+
+
+def test_generic_project_jobs_are_not_linked_to_information_systems(rome_rows):
+    """The four generic CCI project and activity jobs were linked to M1828, an information-systems
+    fiche; none of them keeps a link to the M18 domain (NOTES.md, audit)."""
+    generic = {"charge-de-projets", "coordinateur", "charge-d-activite", "responsable-d-activite"}
+    links = {(r["job"], r["rome"], r["relation"]) for r in rome_rows if r["job"] in generic}
+    assert links == {
+        ("charge-de-projets", "M1402", "closeMatch"),
+        ("coordinateur", "M1402", "relatedMatch"),
+        ("charge-d-activite", "M1402", "relatedMatch"),
+        ("responsable-d-activite", "M1302", "relatedMatch"),
+    }
+    # only the jobs whose missions are computing or web keep an M18 fiche
+    assert {r["job"] for r in rome_rows if r["rome"].startswith("M18")} == {
+        "administrateur-de-systeme-d-information", "technicien-communication-marketing-web"}
+
+
+@pytest.mark.parametrize(
+    ("job", "code", "relation", "appellation"),
+    [
+        ("charge-de-projets", "M1402", "closeMatch", "Chef / Cheffe de projet en organisation"),
+        ("charge-de-projets", "M1402", "closeMatch", "Responsable des projets organisation"),
+        ("coordinateur", "M1402", "relatedMatch", "Assistant / Assistante en organisation"),
+        ("responsable-d-activite", "M1302", "relatedMatch", "Responsable de centre de profit"),
+        ("responsable-d-etudes", "M1422", "closeMatch", "Responsable d'études économiques"),
+        ("assistant-formalites", "K1902", "broadMatch", "Formaliste"),
+        ("charge-de-formalites", "K1902", "broadMatch", "Clerc aux formalités"),
+    ],
+)
+def test_fixed_links_rest_on_a_rome_appellation(
+    rome_rows, rome_appellations, job, code, relation, appellation
+):
+    row = next(r for r in rome_rows if (r["job"], r["rome"]) == (job, code))
+    assert row["relation"] == relation
+    assert appellation in rome_appellations[code]
+    assert appellation in row["rationale"]
+
+
+def test_formalities_links_keep_their_administrative_side(rome_rows):
+    pairs = {(r["job"], r["rome"]) for r in rome_rows}
+    assert {("assistant-formalites", "M1602"), ("charge-de-formalites", "K1804")} <= pairs
+    assert len(rome_rows) == 64
