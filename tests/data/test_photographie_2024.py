@@ -15,6 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "photographie-2024"
 ROME_FICHES = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
+ROME_APPELLATIONS = ROOT / "data" / "rome" / "v460" / "unix_referentiel_appellation_v460_utf8.csv"
 
 ENTRY = re.compile(r"^\s*(\d{3})\.\s+(\S.*?)\s*$")
 TENURE = re.compile(r"\(\s*période maximale de\s+6\s+mois\s*\)")
@@ -451,3 +452,23 @@ def test_rome_links(jobs, rome_rows):
     assert job_ids == {r["job"] for r in rome_rows}
     pairs = [(r["job"], r["rome"]) for r in rome_rows]
     assert len(pairs) == len(set(pairs))
+
+
+def test_quoted_appellations_belong_to_their_fiche(rome_rows):
+    """Each rationale quotes the appellation its link rests on (NOTES.md, ROME audit)."""
+    appellations = {}
+    with ROME_APPELLATIONS.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            appellations.setdefault(r["code_rome"], set()).update(
+                {r["libelle_appellation_court"], r["libelle_appellation_long"]})
+    for r in rome_rows:
+        quoted = re.findall(r'appellations? "([^"]+)"', r["rationale"])
+        assert quoted, r["job"]
+        assert set(quoted) <= appellations[r["rome"]], (r["job"], r["rome"], quoted)
+
+
+def test_quality_and_training_post_has_a_close_fiche(rome_rows):
+    links = {(r["rome"], r["relation"]) for r in rome_rows
+             if r["job"] == "service-client-charge-qualite-formation"}
+    assert links == {("M1704", "relatedMatch"), ("M1416", "closeMatch")}
+    assert len(rome_rows) == 133

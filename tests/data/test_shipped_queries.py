@@ -624,8 +624,9 @@ def test_referential_overview_counts(backend: OxigraphBackend) -> None:
         # 6 ladder steps and the 2 printed "Progression possible" (line 36)
         "missions-locales": ("14", "10", "14", "4", "55", "16", "8", "0"),
         # 18 coefficients, 6 filières and 10 sections, 35 "Mêmes fonctions que …" steps and
-        # 62 ladder steps by coefficient (35 in all before the ladders were added)
-        "photographie-2024": ("114", "18", "114", "16", "0", "132", "97", "0"),
+        # 62 ladder steps by coefficient (35 in all before the ladders were added); 133 rome.csv
+        # rows (132 before the ROME audit added M1416 to Chargé de la qualité/formation)
+        "photographie-2024": ("114", "18", "114", "16", "0", "133", "97", "0"),
         # one title on the national framework's 8 levels, 184 competence items
         "tp-cagea": ("1", "8", "1", "0", "184", "3", "0", "0"),
     }
