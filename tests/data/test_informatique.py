@@ -340,6 +340,40 @@ def test_references_resolve():
     assert used == set(CMP)
 
 
+def _years_of_experience(sheet_line):
+    """The least experience (years) the sheet's Prérequis asks; 0 for "sans expérience"."""
+    start = idx(r"^\s*Prérequis", sheet_line)
+    sentence = next(line for line in LINES[start + 1 :] if line.strip())
+    if "sans expérience" in sentence:
+        return 0
+    return int(re.search(r"(\d+)(?: à \d+)? ans", sentence).group(1))
+
+
+def test_progressions_only_where_the_sheets_state_seniority():
+    """The referential has no levels: a step is drawn only between two project sheets whose
+    prerequisites state rising experience and whose activities say who supervises whom."""
+    steps = [(j["id"], p) for j in JOBS for p in j.get("progresses_to", [])]
+    assert [(a, p["job"], p["basis"]) for a, p in steps] == [
+        ("assistant-chef-de-projet", "chef-de-projet", "ladder"),
+        ("chef-de-projet", "directeur-de-projet", "ladder"),
+    ]
+    for a, p in steps:
+        for job in (JOB[a], JOB[p["job"]]):
+            assert f"line {job['line']}" in p["note"]
+    # the assistant is hired without experience, the chef de projet after at least 5 years
+    assert _years_of_experience(JOB["assistant-chef-de-projet"]["line"]) == 0
+    assert _years_of_experience(JOB["chef-de-projet"]["line"]) == 5
+    # the directeur de projet after 5 to 10 years of leading projects, the chef de projet's work
+    assert _years_of_experience(JOB["directeur-de-projet"]["line"]) == 5
+    assert "expérience dans la conduite de projet" in text(
+        " ".join(JOB["directeur-de-projet"]["prerequisites"]))
+    assert "conduit le projet de bout en bout" in JOB["chef-de-projet"]["definition"]
+    # who supervises whom, as printed in the activities
+    assert "Encadrer et suivre les assistants chef de projet" in JOB["chef-de-projet"][
+        "accessory_missions"]
+    assert "Conseiller et assister les chefs de projets" in JOB["directeur-de-projet"]["missions"]
+
+
 def test_rome_csv():
     codes = {r["code_rome"] for r in csv.DictReader(ROME.open(encoding="utf-8"))}
     with (DATA / "rome.csv").open(encoding="utf-8", newline="") as f:

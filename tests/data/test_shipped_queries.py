@@ -253,14 +253,49 @@ def test_next_steps_of_a_photography_sales_operator(backend: OxigraphBackend) ->
         assert source("photographie-2024", title_line + 2) == "Mêmes fonctions que précédent."
     job = "photographie-2024/magasin-operateur-vendeur-1"
     got = ask(backend, "next-steps", job=job, maxSteps="6")
+    # the shop ladder added beside the explicit edges (jobs.yaml, basis ladder; NOTES.md,
+    # Ladders) continues by coefficient: 210 Responsable magasin 1er échelon (line 112), 230 2e
+    # échelon (line 117), 320 Directeur de magasin (line 122); 370 Cadre de direction
+    # multimagasin (line 131) is a 7th step, beyond maxSteps
+    for title_line, title in ((112, "210. Responsable magasin 1er échelon"),
+                              (117, "230. Responsable magasin 2e échelon"),
+                              (122, "320. Directeur de magasin")):
+        assert source("photographie-2024", title_line) == title
     assert [(r["next"], r["nextLabel"], r["steps"]) for r in got if r["kind"] == "progression"] == [
         ("photographie-2024/job/magasin-operateur-vendeur-2", "Opérateur vendeur 2e niveau", "1"),
         ("photographie-2024/job/magasin-operateur-vendeur-3", "Opérateur vendeur 3e niveau", "2"),
         ("photographie-2024/job/magasin-adjoint-responsable-ventes",
          "Adjoint au responsable des ventes", "3"),
+        ("photographie-2024/job/magasin-responsable-magasin-1",
+         "Responsable magasin 1er échelon", "4"),
+        ("photographie-2024/job/magasin-responsable-magasin-2",
+         "Responsable magasin 2e échelon", "5"),
+        ("photographie-2024/job/magasin-directeur-magasin", "Directeur de magasin", "6"),
     ]
     two = ask(backend, "next-steps", job=job, maxSteps="2")
     assert [r["steps"] for r in two if r["kind"] == "progression"] == ["1", "2"]
+
+
+def test_next_steps_up_the_cci_accounting_series(backend: OxigraphBackend) -> None:
+    # lines 221, 730, 1650: AIDE COMPTABLE (grade III), COMPTABLE I (IV), COMPTABLE II (V); the
+    # document prints no progression, the ladder is read off the series (jobs.yaml notes)
+    assert (source("cci-2015", 221), source("cci-2015", 730), source("cci-2015", 1650)) == \
+        ("Aide COMPTABLE", "COMPTABLE I", "COMPTABLE II")
+    got = ask(backend, "next-steps", job="cci-2015/aide-comptable")
+    assert [(r["next"], r["steps"]) for r in got if r["kind"] == "progression"] == [
+        ("cci-2015/job/comptable-1", "1"), ("cci-2015/job/comptable-2", "2")]
+
+
+def test_equivalents_of_the_cci_project_job_are_no_longer_it_managers(
+        backend: OxigraphBackend) -> None:
+    # before the ROME audit, Chargé(e) de projets was linked to M1828 (information-systems
+    # project manager) and its equivalents were IT jobs (Manager de ressources through M1828,
+    # IT directors through ESCO); it is now linked to M1402 (cci rome.csv, NOTES.md audit)
+    got = ask(backend, "equivalent-jobs", job="cci-2015/charge-de-projets")
+    by_fiche = {r["other"]: r["sharedFiches"] for r in got if r["via"] == "fiche"}
+    assert by_fiche == {"informatique/job/consultant-en-conduite-du-changement": "M1402"}
+    assert not any("M1828" in r["sharedFiches"] for r in got)
+    assert not any(r["other"].endswith("directeur-services-informatiques") for r in got)
 
 
 def expected_next_steps(job: str, max_steps: int = 3) -> dict[tuple[str, str], tuple[str, str]]:
@@ -571,15 +606,20 @@ def test_referential_overview_counts(backend: OxigraphBackend) -> None:
                                                "proximities"))
               for ref in REFERENTIALS}
     assert counts == {
-        # 59 records, 8 grades, 2 records cut before their level (NOTES.md), 62 rome.csv rows
-        "cci-2015": ("59", "8", "57", "0", "0", "62", "0", "0"),
-        # 5 families and 4 sub-families, 76 competences, 9 pairs of neighbouring jobs
-        "informatique": ("41", "0", "0", "9", "76", "49", "0", "9"),
+        # 59 records, 8 grades, 2 records cut before their level (NOTES.md), 64 rome.csv rows
+        # (62 before the ROME audit added K1902 to the two formalities jobs), 27 ladder steps
+        # read off the grid (none before the ladders were added)
+        "cci-2015": ("59", "8", "57", "0", "0", "64", "27", "0"),
+        # 5 families and 4 sub-families, 76 competences, 9 pairs of neighbouring jobs; 2 steps
+        # of the project sheets' stated seniority (none before the ladders were added)
+        "informatique": ("41", "0", "0", "9", "76", "49", "2", "9"),
         # lines 10-13: 4 métiers, 14 emplois repères on 10 cotations; 46 domains + 9 parents;
         # 6 ladder steps and the 2 printed "Progression possible" (line 36)
         "missions-locales": ("14", "10", "14", "4", "55", "16", "8", "0"),
-        # 18 coefficients, 6 filières and 10 sections, 35 "Mêmes fonctions que …" steps
-        "photographie-2024": ("114", "18", "114", "16", "0", "132", "35", "0"),
+        # 18 coefficients, 6 filières and 10 sections, 35 "Mêmes fonctions que …" steps and
+        # 62 ladder steps by coefficient (35 in all before the ladders were added); 133 rome.csv
+        # rows (132 before the ROME audit added M1416 to Chargé de la qualité/formation)
+        "photographie-2024": ("114", "18", "114", "16", "0", "133", "97", "0"),
         # one title on the national framework's 8 levels, 184 competence items
         "tp-cagea": ("1", "8", "1", "0", "184", "3", "0", "0"),
     }
