@@ -238,8 +238,8 @@ def test_alignment_notes_quote_the_lines_they_cite(ref):
 def test_alignments_follow_the_document(ref):
     aligned = {int(lv["id"]): _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
     # the hiring floor of a diploma holder
-    assert "un diplome reconnu par la branche ne pourra etre embauche en dessous du coefficient 175" \
-        in fold(LINES[151])
+    assert ("un diplome reconnu par la branche ne pourra etre embauche en dessous du "
+            "coefficient 175") in fold(LINES[151])
     assert aligned[175] == (3, 3)
     # entry posts ("débutant") at level 2
     debutant = {int(e["coef"]) for e in ENTRIES if "debutant" in fold(e["title"])
