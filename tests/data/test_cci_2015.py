@@ -198,12 +198,28 @@ def test_criteria(ref, lines, source_records):
 
 
 def test_alignment(ref):
+    previous = (1, 1)
     for lvl in ref["scale"]["levels"]:
-        a = lvl.get("aligned_to")
-        if a:
-            assert re.match(r"^cnc-2019/[1-8]$", a["level"])
-            assert a["basis"] == "estimate"  # the document prints no national level
-            assert a.get("note")
+        a = lvl["aligned_to"]  # every level is aligned
+        bounds = [a["level"]] * 2 if "level" in a else [a["lowest"], a["highest"]]
+        assert all(re.match(r"^cnc-2019/[1-8]$", b) for b in bounds)
+        low, high = (int(b.split("/")[1]) for b in bounds)
+        assert low <= high and low >= previous[0] and high >= previous[1], lvl["id"]
+        previous = (low, high)
+        assert a["basis"] == "estimate"  # the document prints no national level
+        assert a.get("note")
+
+
+def test_level_vi_spans_6_to_7_because_one_of_its_jobs_asks_a_grandes_ecoles_education(
+        ref, jobs, lines):
+    vi = next(lvl for lvl in ref["scale"]["levels"] if lvl["id"] == "VI")["aligned_to"]
+    assert (vi["lowest"], vi["highest"]) == ("cnc-2019/6", "cnc-2019/7")
+    assert "formation type grandes écoles" in lines[2194 - 1]
+    marketing = next(j for j in jobs if j["id"] == "chef-de-groupe-marketing")
+    assert marketing["level"] == "VI" and marketing["line"] < 2194
+    # line 2194 is inside that job's record: no other record starts between them
+    assert not [j for j in jobs if marketing["line"] < j["line"] <= 2194]
+    assert "line 2194" in vi["note"]
 
 
 def test_no_families(ref, jobs):

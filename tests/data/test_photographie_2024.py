@@ -184,17 +184,102 @@ def test_scale_has_every_printed_coefficient(ref):
         assert lv["line"] == first
 
 
-def test_alignment_is_estimate_only(ref):
+def _national(al):
+    """(lowest, highest) cnc-2019 level numbers of an aligned_to, exact or range."""
+    if "level" in al:
+        assert "lowest" not in al and "highest" not in al
+        low = high = al["level"]
+    else:
+        low, high = al["lowest"], al["highest"]
+    for bound in (low, high):
+        assert re.fullmatch(r"cnc-2019/[1-8]", bound), bound
+    return int(low.split("/")[1]), int(high.split("/")[1])
+
+
+CITED = re.compile(r'"([^"]+)"(?:,| \()\s*lines? (\d+)')
+
+
+def test_every_coefficient_is_aligned_as_an_estimate_on_the_national_framework(ref):
     # the document never refers to the national framework, so nothing can be "official"
     assert "cadre national des certifications" not in fold("\n".join(LINES))
+    levels = ref["scale"]["levels"]
+    assert all(lv.get("aligned_to") for lv in levels), [lv["id"] for lv in levels
+                                                         if not lv.get("aligned_to")]
+    previous = (1, 1)
+    for lv in levels:
+        al = lv["aligned_to"]
+        low, high = _national(al)
+        assert low <= high, lv["id"]
+        assert al["basis"] == "estimate" and al["note"].strip()
+        # the grid's order: neither bound goes down as the coefficient goes up
+        assert low >= previous[0] and high >= previous[1], lv["id"]
+        previous = (low, high)
+
+
+def test_every_job_has_a_national_level_or_range(ref, jobs):
+    aligned = {lv["id"]: _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
+    ranges = {j["id"]: aligned.get(str(j["level"])) for j in jobs}
+    assert len(ranges) == len(ENTRIES) == 114
+    assert all(ranges.values()), [j for j, r in ranges.items() if not r]
+    # the complaint of issue #15: a director at 450 is far from an entry post
+    assert ranges["sg-directeur-administratif-financier"] == (7, 7)
+    assert ranges["sg-agent-administratif-debutant"] == (2, 2)
+
+
+def test_alignment_notes_quote_the_lines_they_cite(ref):
     for lv in ref["scale"]["levels"]:
-        al = lv.get("aligned_to")
-        if al:
-            assert re.fullmatch(r"cnc-2019/[1-8]", al["level"])
-            assert al["basis"] == "estimate" and al["note"].strip()
-    # alignment never decreases with the coefficient
-    seq = [int(lv["aligned_to"]["level"].split("/")[1]) for lv in ref["scale"]["levels"] if lv.get("aligned_to")]
-    assert seq == sorted(seq)
+        note = lv["aligned_to"]["note"]
+        cited = CITED.findall(note)
+        assert cited, f"{lv['id']}: the note cites no line of source.txt"
+        for quote, line in cited:
+            window = squash(" ".join(LINES[int(line) - 1:int(line) + 2]))
+            assert squash(quote) in window, (lv["id"], line, quote)
+
+
+def test_alignments_follow_the_document(ref):
+    aligned = {int(lv["id"]): _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
+    # the hiring floor of a diploma holder
+    assert ("un diplome reconnu par la branche ne pourra etre embauche en dessous du "
+            "coefficient 175") in fold(LINES[151])
+    assert aligned[175] == (3, 3)
+    # entry posts ("débutant") at level 2
+    debutant = {int(e["coef"]) for e in ENTRIES if "debutant" in fold(e["title"])
+                and "periode maximale" in fold(e["title"])}
+    assert debutant == {150, 155}
+    assert all(aligned[c] == (2, 2) for c in debutant)
+    # technician posts: levels 4 to 5
+    technicians = {int(e["coef"]) for e in ENTRIES if "technicien" in fold(e["title"])}
+    assert technicians == {195, 205, 210, 230, 275}
+    assert all(aligned[c] == (4, 5) for c in technicians)
+    # the grid's cadres start at 320 ("Fonction de cadre", the Cadres section): levels 6 to 7,
+    # the directors who define the company's policies at 450: level 7
+    first_cadre = min(int(e["coef"]) for e in ENTRIES if fold(e["title"]).startswith("cadre "))
+    assert first_cadre == 320
+    cadres_section = next(f for f in SECTIONS if f["name"] == "Cadres")["line"]
+    assert min(int(e["coef"]) for e in ENTRIES if e["family"] == cadres_section) == first_cadre
+    assert all(aligned[c][0] >= 6 for c in aligned if c >= first_cadre)
+    assert all(aligned[c][1] <= 5 for c in aligned if c < first_cadre)
+    assert aligned[450] == (7, 7)
+    # a range exactly where the coefficient lies between two anchors
+    assert {c for c, (low, high) in aligned.items() if low != high} == {
+        165, 185, *range(195, 276), 320, 350, 370, 410} & set(aligned)
+
+
+def test_cadre_coefficients_rest_on_cadre_fiches(ref, jobs, rome_rows):
+    """From 320 up, every ROME fiche a post is linked to (exact, close or broad) is flagged
+    emploi_cadre O, as the notes say; below, the notes name each cadre fiche the grid overrides."""
+    with ROME_FICHES.open(encoding="utf-8", newline="") as f:
+        cadre = {r["code_rome"]: r["emploi_cadre"] for r in csv.DictReader(f)}
+    level_of = {j["id"]: int(j["level"]) for j in jobs}
+    notes = {int(lv["id"]): lv["aligned_to"]["note"] for lv in ref["scale"]["levels"]}
+    for row in rome_rows:
+        if row["relation"] == "relatedMatch":
+            continue
+        coef = level_of[row["job"]]
+        if coef >= 320:
+            assert cadre[row["rome"]] == "O", row
+        elif cadre[row["rome"]] == "O":
+            assert row["rome"] in notes[coef], (coef, row["rome"])
 
 
 # --------------------------------------------------------------------------- jobs

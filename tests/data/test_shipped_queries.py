@@ -147,14 +147,15 @@ def curated(ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 @cache
 def national_levels() -> dict[str, int | None]:
-    """Each job's level on the national framework: its level's aligned_to, or a cnc-2019 level."""
+    """Each job's level on the national framework as the stored queries read it today: its
+    level's exact aligned_to (jg:alignedTo), or a cnc-2019 level; a range is not one level."""
     out: dict[str, int | None] = {}
     for ref in REFERENTIALS:
         referential, jobs = curated(ref)
         scale = referential.get("scale")
         aligned = {str(lv["id"]): int(lv["aligned_to"]["level"].split("/")[1])
                    for lv in (scale.get("levels", []) if isinstance(scale, dict) else [])
-                   if lv.get("aligned_to")}
+                   if lv.get("aligned_to", {}).get("level")}
         for job in jobs:
             level = str(job.get("level", ""))
             out[f"{ref}/job/{job['id']}"] = (int(level.split("/")[1]) if level.startswith("cnc-")
@@ -223,11 +224,13 @@ def test_next_steps_of_the_gestion_table_are_the_printed_notes(backend: Oxigraph
     assert [(r["next"], r["steps"]) for r in got if r["kind"] == "progression"] == [
         ("missions-locales/job/assistant-direction", "1")]
     # ROME v3 line 3970: M1607 → M1604 (Evolution): cci's Assistant(e) expert (grade V, national
-    # 5) and Attaché(e) de direction (VI, 6) are above the assistant administratif (cotation 4,
-    # national 3); photography's Assistant(e) de direction has no national level: kept
+    # 5) and Attaché(e) de direction (VI, national 6 to 7) are above the assistant administratif
+    # (cotation 4, national 3); photography's Assistant(e) de direction (coefficient 220, national
+    # 4 to 5) too. next-steps reads one national level (jg:alignedTo) and shows a range as
+    # unknown ("") until it reads jg:alignedToMin/Max: both are kept
     upward = {r["next"]: (r["via"], r["nextLevel"]) for r in got if r["kind"] == "rome-upward"}
     assert upward["cci-2015/job/assistant-expert"] == ("M1607>M1604", "5")
-    assert upward["cci-2015/job/attache-de-direction"] == ("M1607>M1604", "6")
+    assert upward["cci-2015/job/attache-de-direction"] == ("M1607>M1604", "")
     assert upward["photographie-2024/job/sg-assistant-direction"] == ("M1607>M1604", "")
 
 
@@ -580,8 +583,11 @@ def test_cross_sector_moves_of_the_reac(backend: OxigraphBackend) -> None:
     by_job = {r["other"]: r for r in got}
     # the Missions locales' assistant administratif (cotation 4, national 3) by M1607 and M16
     assert by_job["missions-locales/job/assistant-administratif"]["levelDistance"] == "1"
-    # cci's Attaché(e) de direction (grade VI, national 6) is two levels up: left out
-    assert "cci-2015/job/attache-de-direction" not in by_job
+    # cci's Attaché(e) de direction (grade VI, national 6 to 7, two levels up or more) is kept as
+    # unknown: cross-sector-moves reads one national level (jg:alignedTo) and a range has none;
+    # it will be left out once the query reads jg:alignedToMin/Max
+    assert by_job["cci-2015/job/attache-de-direction"]["otherLevel"] == ""
+    assert by_job["cci-2015/job/attache-de-direction"]["levelDistance"] == ""
     # closest first, unknown distances last
     distances = [r["levelDistance"] for r in got]
     assert distances == sorted(distances, key=lambda d: int(d) if d else 9)
@@ -738,3 +744,50 @@ def test_json_output_is_sparql_results(shipped_store: Path) -> None:
     assert juriste["total"]["datatype"] == "http://www.w3.org/2001/XMLSchema#integer"
     last = doc["results"]["bindings"][-1]
     assert "rank" not in last and last["job"]["value"].endswith("conseiller-d-entreprise-2")
+
+
+# --- national ranges: one query pattern for every job ------------------------------------------
+
+NATIONAL_RANGE = """
+PREFIX jg: <https://w3id.org/jobgraph/ontology#>
+SELECT ?job ?min ?max WHERE {
+  ?job a jg:Job .
+  OPTIONAL { ?job jg:level?/jg:alignedToMin/jg:rank ?min ; jg:level?/jg:alignedToMax/jg:rank ?max }
+}"""
+
+
+def _bounds(al: dict[str, str]) -> tuple[int, int]:
+    low, high = (al["level"], al["level"]) if "level" in al else (al["lowest"], al["highest"])
+    return int(low.split("/")[1]), int(high.split("/")[1])
+
+
+def test_one_pattern_reads_every_jobs_national_range(backend: OxigraphBackend) -> None:
+    """jg:alignedToMin/Max of the job (national_level) or of its level (aligned_to; cnc-2019's
+    levels are aligned to themselves), recomputed from the curated files."""
+    expected: dict[str, tuple[int, int] | None] = {}
+    for ref in REFERENTIALS:
+        referential, jobs = curated(ref)
+        scale = referential.get("scale")
+        if isinstance(scale, dict):
+            aligned = {str(lv["id"]): _bounds(lv["aligned_to"]) for lv in scale["levels"]
+                       if lv.get("aligned_to")}
+        for job in jobs:
+            level = str(job.get("level", ""))
+            if job.get("national_level"):
+                found: tuple[int, int] | None = _bounds(job["national_level"])
+            elif level.startswith("cnc-2019/"):
+                found = (int(level.split("/")[1]),) * 2
+            else:
+                found = aligned.get(level) if isinstance(scale, dict) else None
+            expected[f"{ID}{ref}/job/{job['id']}"] = found
+    rows = backend.select(NATIONAL_RANGE).rows
+    got = {str(job): (int(str(low)), int(str(high))) if low is not None else None
+           for job, low, high in rows}
+    assert len(rows) == len(got) == len(expected)
+    assert got == expected
+    known = {job: r for job, r in got.items() if r is not None}
+    photo = [j for j in got if "/photographie-2024/" in j]
+    assert len(photo) == 114 and all(got[j] for j in photo)
+    assert got[f"{ID}tp-cagea/job/charge-accueil-gestion-administrative"] == (4, 4)
+    assert sum(1 for j in known if "/informatique/" in j) == 33
+
