@@ -134,6 +134,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
 
     answer = run(_backend(args), args.name, parse_params(args.param or []), lang=args.lang)
     out.write(render(answer.result, args.format))
+    if answer.note and args.format == "table":
+        out.write(answer.note + "\n")
     return EXIT_OK
 
 
@@ -208,6 +210,52 @@ def _rome_check(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"{counts['violation']} violation(s), {counts['warning']} warning(s), "
               f"{counts['info']} info, {counts['accepted']} accepted\n")
     return EXIT_OK if report.conforms() else EXIT_VIOLATIONS
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    """Score the career answers on the judged sets; with --fit, refit the equivalence model."""
+    from .backends import open_store
+    from .careers import evaluation as ev
+    from .careers.answers import facts_for
+    from .careers.gaps import competence_gap
+    from .careers.steps import next_steps
+    from .paths import find_paths
+
+    sets = Path(args.sets)
+    backend = open_store(_data_dir(args), _store_dir(args))
+    facts, titles = facts_for(backend)
+    chosen = ev.SETS if args.set == "all" else (args.set,)
+    results = []
+    for name in chosen:
+        cases = ev.load_set(sets, name)
+        if name == "equivalents":
+            results.append(ev.evaluate_equivalents(facts, titles, cases))
+        elif name == "paths":
+            results.append(ev.evaluate_paths(
+                lambda a, b: [p.jobs() for p in find_paths(backend, a, b, facts=facts,
+                                                           titles=titles).paths], cases))
+        elif name == "next-steps":
+            results.append(ev.evaluate_next_steps(
+                lambda j: [s.job.iri for s in next_steps(facts, titles, j)], cases))
+        else:
+            results.append(ev.evaluate_gaps(
+                lambda a, b: competence_gap(facts, backend, a, b), cases))
+    for result in results:
+        out.write(f"{result.set}\n")
+        for f in result.figures:
+            out.write(f"  {f.text()}\n")
+        if args.verbose:
+            for line in result.failures:
+                out.write(f"    {line}\n")
+    if args.fit:
+        fit = ev.fit_equivalence(facts, titles, ev.load_set(sets, "equivalents"))
+        out.write(f"equivalence model fitted on {fit.pairs} dev pairs ({fit.positives} listed by "
+                  "the judges)\n")
+        out.write("  WEIGHTS = " + repr(fit.weights) + f"\n  INTERCEPT = {fit.intercept}\n"
+                  f"  THRESHOLD = {fit.threshold}\n  threshold  dev Precision@5  dev Hit@5\n")
+        for t, p, h in fit.table:
+            out.write(f"  {t:9.2f}  {p:15.3f}  {h:9.3f}\n")
+    return EXIT_OK
 
 
 class _Bar:
@@ -343,7 +391,7 @@ def parser() -> argparse.ArgumentParser:
     remote(pa)
     pa.add_argument("--from", dest="source", required=True)
     pa.add_argument("--to", dest="target", required=True)
-    pa.add_argument("--format", choices=("text", "svg", "dot"), default="text")
+    pa.add_argument("--format", choices=("text", "svg", "dot", "json"), default="text")
     pa.add_argument("-o", "--output")
     lang(pa)
     pa.set_defaults(func=cmd_path)
@@ -359,6 +407,17 @@ def parser() -> argparse.ArgumentParser:
     common(rc)
     lang(rc)
     rc.set_defaults(func=cmd_rome)
+
+    ev = sub.add_parser("evaluate", help="score the career answers on the judged sets")
+    common(ev)
+    ev.add_argument("--sets", default="evaluation", help="folder of the judged sets "
+                    "(default ./evaluation)")
+    ev.add_argument("--set", choices=("all", "equivalents", "paths", "next-steps",
+                                      "competence-gaps"), default="all")
+    ev.add_argument("-v", "--verbose", action="store_true", help="list the cases that fail")
+    ev.add_argument("--fit", action="store_true",
+                    help="refit the equivalence model on the dev cases and print it")
+    ev.set_defaults(func=cmd_evaluate)
 
     pu = sub.add_parser("push", help="load the graph into a SPARQL server")
     common(pu)
