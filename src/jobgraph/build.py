@@ -291,7 +291,7 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled | None,
     # is never carried forward, the graph is made again from the data
     damage = ws.damage(deep=True)
     if damage:
-        log.warning("the store in %s is damaged (%s): rebuilding it from the data", ws.root,
+        log.warning("the store in %s is damaged: %s; rebuilding it from the data", ws.root,
                     damage)
     found = (ws.read_manifest() or {}).get("digests") if damage is None else None
     previous_digests: dict[str, str] = found if isinstance(found, dict) else {}
