@@ -393,7 +393,7 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_store(tmp_path: 
         ws = Workspace(store)
         if ws.db.exists():
             assert label_in(ws.db) in (before, after), phase
-        code, out, err = run("build", "--data", str(data), "--store", str(store))
+        code, _, err = run("build", "--data", str(data), "--store", str(store))
         assert code == 0, (phase, err)
         assert leftovers(store) == [], phase
         assert label_in(ws.db) == after and ws.damage(deep=True) is None
@@ -610,8 +610,9 @@ def test_a_truncated_owl_cache_is_made_again(tmp_path: Path, monkeypatch: pytest
     calls: list[int] = []
 
     class Result:
-        findings: list[object] = []
-        seconds = 0.1
+        def __init__(self) -> None:
+            self.findings: list[object] = []
+            self.seconds = 0.1
 
     def fake_reason(_: object) -> Result:
         calls.append(1)
