@@ -95,14 +95,18 @@ HOLD = """
 import sys, time
 from pathlib import Path
 from jobgraph.workspace import Workspace
-with Workspace(Path(sys.argv[1])).writing(wait=0):
+store = Path(sys.argv[1])
+with Workspace(store).writing(wait=0):
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    end = time.monotonic() + float(sys.argv[2])
+    while time.monotonic() < end and not (store.parent / "release").exists():
+        time.sleep(0.05)
 """
 
 
 def hold_lock(store: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process holding the store's lock for ``seconds`` (as a long build would)."""
+    """Another process holding the store's lock for ``seconds``, or until a file ``release``
+    appears beside the store (as a long build would)."""
     p = subprocess.Popen([sys.executable, "-c", HOLD, str(store), str(seconds)], text=True,
                          stdout=subprocess.PIPE, cwd=PROJECT)
     assert p.stdout is not None and p.stdout.readline().strip() == "locked"
@@ -150,12 +154,17 @@ def test_a_second_build_waits_then_says_a_build_is_running(mini: tuple[Path, Pat
 def test_a_waiting_build_goes_on_when_the_lock_is_released(mini: tuple[Path, Path]) -> None:
     data, store = mini
     relabel(data, OLD, NEW)
-    holder = hold_lock(store, 2)
-    done = cli("build", "--data", str(data), "--store", str(store),
-               env={"JOBGRAPH_LOCK_WAIT": "60"})
+    holder = hold_lock(store, 120)
+    build = start("build", "--data", str(data), "--store", str(store),
+                  env={"JOBGRAPH_LOCK_WAIT": "120"})
+    assert build.stderr is not None
+    note = build.stderr.readline()  # the build says it waits, and waits
+    assert note.startswith(f"note: waiting for the build running in {store} (pid {holder.pid}")
+    assert build.poll() is None
+    (store.parent / "release").touch()
     holder.wait()
-    assert done.returncode == 0, done.stderr
-    assert f"note: waiting for the build running in {store} (pid {holder.pid}" in done.stderr
+    _, err = build.communicate(timeout=120)
+    assert build.returncode == 0, err
     assert label_in(Workspace(store).db) == NEW
 
 

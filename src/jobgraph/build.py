@@ -258,10 +258,17 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     ``lock_wait`` seconds, then raises StoreBusy). ``assembled``: the data already loaded and
     converted by the caller (validate), not read again.
     """
+    start = time.perf_counter()
     ws = Workspace(Path(store_dir))
+    fp = fingerprint(data_dir)  # before reading: data edited meanwhile leaves the store stale
+    if assembled is None:
+        # outside the lock: bad data fails here, before anything is written in the store folder
+        assembled = assemble(data_dir, ws.cache)
+    reading = time.perf_counter() - start
     with ws.writing(wait=lock_wait):
-        result = _build(ws, data_dir, assembled=assembled)
+        result = _build(ws, data_dir, assembled=assembled, fp=fp)
     assert result is not None
+    result.seconds += reading  # the time spent waiting for the lock is not the build's
     if output is not None:
         start = time.perf_counter()
         fmt = fmt or FORMATS.get(output.suffix, "trig")
@@ -272,17 +279,13 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     return result
 
 
-def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled | None,
+def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
            only_if_stale: bool = False) -> BuildResult | None:
-    """The build itself, under the lock; None when ``only_if_stale`` and the store is fresh (a
-    process that held the lock before this one built it)."""
+    """The store-writing part of a build, under the lock; None when ``only_if_stale`` and the
+    store is fresh (a process that held the lock before this one built it)."""
     start = time.perf_counter()
     if only_if_stale and ws.is_fresh(data_dir):
         return None
-    fp = fingerprint(data_dir)
-    with ws.translating():  # the caches written while assembling are in the store folder
-        if assembled is None:
-            assembled = assemble(data_dir, ws.cache)
     summaries = assembled.summaries
     parts = {str(g): nquads({g: t}) for g, t in assembled.graphs.items()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
@@ -321,8 +324,12 @@ def ensure_store(data_dir: Path, store_dir: Path, *,
     ws = Workspace(Path(store_dir))
     if ws.is_fresh(data_dir):
         return ws.db, None
+    fp = fingerprint(data_dir)
+    # read before the lock, as ``build`` does: bad data writes nothing (two processes rebuilding
+    # at once both read the data; the second then finds the store fresh and writes nothing)
+    assembled = assemble(data_dir, ws.cache)
     with ws.writing(wait=lock_wait):
-        return ws.db, _build(ws, data_dir, assembled=None, only_if_stale=True)
+        return ws.db, _build(ws, data_dir, assembled=assembled, fp=fp, only_if_stale=True)
 
 
 __all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store"]
