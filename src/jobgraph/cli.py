@@ -4,6 +4,7 @@ application, the only place that prints)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -432,16 +433,92 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _option_names(p: argparse.ArgumentParser) -> dict[str, str]:
+    """Each parsed value's name as the user wrote it: dest -> ``--option`` (or the positional's
+    name), over the subcommands too."""
+    names: dict[str, str] = {}
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for dest, name in _option_names(sub).items():
+                    names.setdefault(dest, name)
+        elif action.dest != argparse.SUPPRESS:
+            names.setdefault(action.dest, action.option_strings[-1] if action.option_strings
+                             else str(action.metavar or action.dest))
+    return names
+
+
+def _check_encoding(args: argparse.Namespace, p: argparse.ArgumentParser) -> None:
+    """A UsageError naming the option whose value holds bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which fail later, wherever the value is encoded)."""
+    names = _option_names(p)
+    for dest, value in sorted(vars(args).items()):
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = item.encode("utf-8", "surrogateescape")
+                shown = raw[:60].decode("utf-8", "backslashreplace") + \
+                    ("…" if len(raw) > 60 else "")
+                raise UsageError(f"{names.get(dest, dest)} holds bytes that are not UTF-8: "
+                                 f"'{shown}' (give it in UTF-8)") from None
+
+
+class _Notes(logging.Handler):
+    """The library's notes (store repairs, waits for a build, damaged caches) on ``err``."""
+
+    def __init__(self, err: TextIO) -> None:
+        super().__init__(logging.WARNING)
+        self.err = err
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.err.write(f"note: {record.getMessage()}\n")
+        self.err.flush()
+
+
+# commands that query the embedded store run under a memory ceiling (backends.MemoryWatch)
+_QUERYING = ("query", "path", "rome")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    p = parser()
     try:
-        args = parser().parse_args(argv)
+        args = p.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    notes = _Notes(err)
+    logger = logging.getLogger("jobgraph")
+    logger.addHandler(notes)
     try:
-        return int(args.func(args, out))
+        return _run(args, p, out, err)
+    finally:
+        logger.removeHandler(notes)
+
+
+def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err: TextIO) -> int:
+    try:
+        _check_encoding(args, p)
+        if args.command not in _QUERYING:
+            return int(args.func(args, out))
+        from .backends import MemoryWatch, memory_limit
+
+        limit = memory_limit()
+
+        def stop(used: int) -> None:
+            # the query cannot be interrupted from here: end the process with one clear line
+            err.write(f"[ERROR] stopped: this command held {used >> 20} MB, above its limit of "
+                      f"{limit >> 20} MB (JOBGRAPH_MEMORY_LIMIT, in MB). A stored query needs "
+                      "far less; if the store is damaged, `jobgraph build` rebuilds it.\n")
+            err.flush()
+            os._exit(EXIT_EXTERNAL)
+
+        with MemoryWatch(limit, stop):
+            return int(args.func(args, out))
     except DataError as exc:
         err.write(f"{exc}\n{len(exc.problems)} problem(s) in the curated files; nothing was "
                   "written.\n")
@@ -463,6 +540,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        err.write("[ERROR] out of memory\n")
+        return EXIT_EXTERNAL
+    except OSError as exc:
+        # the file system refused something outside the store folder (an output file, ...)
+        from .workspace import why_unwritable
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"[ERROR] {where}{why_unwritable(exc)}\n")
+        return EXIT_EXTERNAL
 
 
 if __name__ == "__main__":
