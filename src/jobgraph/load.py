@@ -577,6 +577,12 @@ ACCEPTED_SPEC = {"rule": F("str", True), "focus": F("str", True), "reason": F("t
 
 # --- one referential folder --------------------------------------------------------------------
 
+def project_path(path: Path, data_dir: Path) -> str:
+    """How a file under ``data_dir`` is named to users: relative to the project, the data
+    folder's parent (``data/cci-2015/jobs.yaml``)."""
+    return _rel(path, data_dir)
+
+
 def _rel(path: Path, root: Path) -> str:
     """Path shown to users: relative to the project (the data folder's parent)."""
     try:
@@ -822,25 +828,21 @@ def csv_records(text: str, rel: str, *, first_line: int = 1,
     DataError at the line where the record starts; with ``one_line``, so does a record that runs
     over several lines (a quote left open that took in the next rows)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            values = next(reader, None)
-        except csv.Error as exc:
-            raise DataError([Problem(rel, first_line - 1 + start, f"malformed CSV: {exc}",
-                                     "a field that holds a comma or a quote is written in "
-                                     'quotes, a quote inside it doubled ("")')]) from None
-        if values is None:
-            return
-        end = reader.line_num
-        if one_line and end > start:
-            raise DataError([Problem(
-                rel, first_line - 1 + start, f"the record starting here runs over {end - start + 1}"
-                f" lines, up to line {first_line - 1 + end}: a quote is left open",
-                "close the quote of this line (each row is one line)")])
-        if values and any(v.strip() for v in values):
-            yield first_line - 1 + start, values
+    end = 0  # the last line of the record read last
+    try:
+        for values in reader:
+            start, end = end + 1, reader.line_num
+            if one_line and end > start:
+                raise DataError([Problem(
+                    rel, first_line - 1 + start, f"the record starting here runs over "
+                    f"{end - start + 1} lines, up to line {first_line - 1 + end}: a quote is "
+                    "left open", "close the quote of this line (each row is one line)")])
+            if values and (values[0].strip() or any(v.strip() for v in values)):
+                yield first_line - 1 + start, values
+    except csv.Error as exc:
+        raise DataError([Problem(rel, first_line + end, f"malformed CSV: {exc}",
+                                 "a field that holds a comma or a quote is written in "
+                                 'quotes, a quote inside it doubled ("")')]) from None
 
 
 def read_csv_rows(path: Path, rel: str, columns: tuple[str, ...],
@@ -967,6 +969,26 @@ def is_referential_folder(folder: Path) -> bool:
     return folder.is_dir() and not folder.name.startswith((".", "_")) and folder.name != "rome"
 
 
+def _check_rome_files(rome: Path, data_dir: Path, problems: list[Problem]) -> None:
+    """Every CSV file under ``rome`` is a regular file: the build reads them all (to key its
+    cache) before the ROME reader looks at them one by one."""
+    try:
+        paths = sorted(rome.rglob("*.csv"))
+    except OSError as exc:
+        problems.append(_unreadable(rome, _rel(rome, data_dir), exc))
+        return
+    for path in paths:
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            problems.append(_unreadable(path, _rel(path, data_dir), exc))
+            continue
+        if not stat.S_ISREG(mode):
+            problems.append(Problem(_rel(path, data_dir), None,
+                                    f"is {_file_kind(mode)}, not a regular file",
+                                    "jobgraph reads plain files only: remove or rename it"))
+
+
 def load(data_dir: Path) -> Dataset:
     """Load every referential of ``data_dir`` and check references; raise DataError on any problem."""
     data_dir = Path(data_dir)
@@ -989,6 +1011,11 @@ def load(data_dir: Path) -> Dataset:
             ds.referentials[ref.id] = ref
     rome = data_dir / "rome"
     ds.rome_dir = rome if rome.is_dir() else None
+    if ds.rome_dir is not None:
+        _check_rome_files(ds.rome_dir, data_dir, problems)
+    elif os.path.lexists(rome) and not rome.is_symlink():  # a broken link is reported above
+        problems.append(Problem(_rel(rome, data_dir), None, "is not a folder",
+                                "data/rome is the folder of the ROME files (data/rome/README.md)"))
     if not ds.referentials and not problems:
         problems.append(Problem(str(data_dir), None, "no referential folder found",
                                 "each referential is a folder with a referential.yaml"))
