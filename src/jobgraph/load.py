@@ -129,11 +129,12 @@ def read_bytes(path: Path, rel: str, *, limit: int | None = None) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise DataError([_unreadable(path, rel, exc)]) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise DataError([Problem(rel, None, f"is {_file_kind(st.st_mode)}, not a regular file",
+                                 "jobgraph reads plain files only: remove or rename it")])
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise DataError([Problem(rel, None, f"is {_file_kind(st.st_mode)}, not a regular file",
-                                     "jobgraph reads plain files only: remove or rename it")])
         too_big = DataError([Problem(
             rel, None, f"file is {st.st_size / 2**20:.1f} MiB, above the {limit / 2**20:.0f} MiB "
             "limit for a curated file", "split it, or raise JOBGRAPH_MAX_FILE_MB if this size is "
@@ -215,7 +216,7 @@ def _build(loader: Any, rel: str) -> Any:
                 value: Any = event.value
             else:
                 if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
-                    raise fail(line, f"a number of {len(event.value)} characters, above the limit "
+                    raise fail(line, f"a number of {len(event.value):,} characters, above the limit "
                                f"of {MAX_NUMBER_CHARS}", "no field of the format needs such a "
                                "number; quote it if it is text")
                 mark: Any = event.start_mark  # libyaml's Mark, not PyYAML's: the same fields
@@ -821,6 +822,20 @@ def _read_accepted(path: Path, rel: str, ref: Referential, problems: list[Proble
             ref.accepted.append(AcceptedFinding(f["rule"], f["focus"], f["reason"], r.loc(line)))
 
 
+def csv_problem(rel: str, line: int, exc: csv.Error) -> Problem:
+    """The csv module's error, said in the terms of the record starting at ``line``."""
+    text = str(exc)
+    if "unexpected end of data" in text:
+        message = "a quote opened in the record starting here is never closed"
+    elif "expected after" in text:
+        message = ("a quote closes a field of the record starting here but text follows it: "
+                   "a quote left open, or a quote inside a field")
+    else:
+        message = f"malformed CSV in the record starting here: {text}"
+    return Problem(rel, line, message, "a field that holds a comma, a quote or a line break is "
+                   'written in quotes, a quote inside it doubled ("")')
+
+
 def csv_records(text: str, rel: str, *, first_line: int = 1,
                 one_line: bool = False) -> Iterator[tuple[int, list[str]]]:
     """(line, fields) of every non-blank record of a CSV text whose first line is ``first_line``
@@ -840,9 +855,7 @@ def csv_records(text: str, rel: str, *, first_line: int = 1,
             if values and (values[0].strip() or any(v.strip() for v in values)):
                 yield first_line - 1 + start, values
     except csv.Error as exc:
-        raise DataError([Problem(rel, first_line + end, f"malformed CSV: {exc}",
-                                 "a field that holds a comma or a quote is written in "
-                                 'quotes, a quote inside it doubled ("")')]) from None
+        raise DataError([csv_problem(rel, first_line + end, exc)]) from None
 
 
 def read_csv_rows(path: Path, rel: str, columns: tuple[str, ...],
@@ -952,6 +965,8 @@ def load_referential(folder: Path, root: Path, problems: list[Problem],
     if ref is None:
         return None
     files = _folder_files(folder, root, problems)
+    if unread is not None and any(folder / name not in files for name in REQUIRED_FILES):
+        unread.add(ref.id)  # what the missing file would hold is not cross-checked either
     for pattern, reader in _PARTS:
         for path in files:
             if not fnmatch.fnmatchcase(path.name, pattern):

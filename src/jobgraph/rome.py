@@ -16,7 +16,7 @@ from rdflib import Literal, URIRef
 
 from .convert import Triple, fr, integer, string
 from .errors import DataError, Problem
-from .load import project_path, read_text
+from .load import csv_problem, project_path, read_text
 from .namespaces import DCTERMS, JG, JGID, PROV, RDF, SKOS, XSD, rome_iri
 
 V460 = "v460"
@@ -187,8 +187,8 @@ class _Checks:
                     self.add(f, start, "field count", f"row has {len(values)} fields, the "
                              f"header has {width}", "copy the publisher's file again, unchanged")
         except csv.Error as exc:
-            self.add(f, end + 1, "CSV", f"malformed CSV: {exc}",
-                     "copy the publisher's file again, unchanged (a quote is left open?)")
+            p = csv_problem(self.rel(f), end + 1, exc)
+            self.add(f, p.line, "CSV", p.message, "copy the publisher's file again, unchanged")
             return []
         if len(out) < f.floor:
             self.add(f, end, "rows", f"the file ends here, after {len(out):,} rows: fewer than "
