@@ -119,7 +119,13 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "more than one YAML document"),
     "python-tag": (
         lambda d: _edit(d / JOBS, "level: I\n", "level: !!python/name:os.system I\n"),
-        f"data/{JOBS}:6", "malformed YAML"),
+        f"data/{JOBS}:6", "tag 'tag:yaml.org,2002:python/name:os.system' is not used"),
+    "binary-label": (
+        lambda d: _edit(d / JOBS, "label: Agent de bureau", "label: !!binary QWdlbnQ="),
+        f"data/{JOBS}:3", "tag 'tag:yaml.org,2002:binary' is not used"),
+    "set-tag": (
+        lambda d: _edit(d / JOBS, "families: [bureau]", "families: !!set {bureau}"),
+        f"data/{JOBS}:5", "tag 'tag:yaml.org,2002:set' is not used"),
     # numbers and text out of bounds
     "5000-digit-score": (
         lambda d: _edit(d / JOBS, "{savoir: 3,", "{savoir: " + "9" * 5000 + ","),

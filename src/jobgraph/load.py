@@ -169,6 +169,10 @@ def read_text(path: Path, rel: str, *, limit: int | None = None) -> str:
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# the scalar types a curated value may have: text, numbers, true/false, nothing, dates (not
+# !!binary, whose bytes a text field would print as b'...', nor !!merge, nor any other)
+_SCALAR_TAGS = frozenset({_STR_TAG, *_NUMBER_TAGS, "tag:yaml.org,2002:bool",
+                          "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"})
 _COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -214,6 +218,8 @@ def _build(loader: Any, rel: str) -> Any:
                 tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
             if tag == _STR_TAG:
                 value: Any = event.value
+            elif tag not in _SCALAR_TAGS:
+                raise fail(line, f"tag '{tag}' is not used in curated files", "remove the tag")
             else:
                 if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
                     raise fail(line, f"a number of {len(event.value):,} characters, above the limit "
