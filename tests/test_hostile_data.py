@@ -344,8 +344,9 @@ def apply(raw: bytes, op: tuple[str, int, object]) -> bytes:
 def test_random_damage_gives_a_dataset_or_a_data_error(
         ops: list[tuple[str, tuple[str, int, object]]]) -> None:
     # derandomize and no example database: CI runs the same examples every time (hypothesis's
-    # caches go to the temporary directory, tests/conftest.py); a budget of 250 examples, each well under a second, keeps
-    # it to ~10 s, and the deadline turns a blow-up (time or memory) into a failure
+    # caches go to the temporary directory, tests/conftest.py); a budget of 250 examples, each
+    # well under a second, keeps it to ~10 s, and the deadline turns a blow-up (time or memory)
+    # into a failure
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         shutil.copytree(MINI, data)

@@ -222,9 +222,9 @@ def _build(loader: Any, rel: str) -> Any:
                 raise fail(line, f"tag '{tag}' is not used in curated files", "remove the tag")
             else:
                 if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
-                    raise fail(line, f"a number of {len(event.value):,} characters, above the limit "
-                               f"of {MAX_NUMBER_CHARS}", "no field of the format needs such a "
-                               "number; quote it if it is text")
+                    raise fail(line, f"a number of {len(event.value):,} characters, above the "
+                               f"limit of {MAX_NUMBER_CHARS}", "no field of the format needs such "
+                               "a number; quote it if it is text")
                 mark: Any = event.start_mark  # libyaml's Mark, not PyYAML's: the same fields
                 node = yaml.ScalarNode(tag, event.value, mark, mark, style=event.style)
                 try:

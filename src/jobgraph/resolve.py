@@ -173,9 +173,9 @@ def _check_cycles(ref: Referential, problems: list[Problem]) -> None:
                 done.add(node)
             elif p.job in on_path:
                 cycle = [*path[on_path[p.job]:], p.job]
-                problems.append(Problem(p.loc.file, p.loc.line,
-                                        "progression cycle: " + _chain(cycle),
-                                        "a progression goes up: remove the edge that closes the loop"))
+                problems.append(Problem(
+                    p.loc.file, p.loc.line, "progression cycle: " + _chain(cycle),
+                    "a progression goes up: remove the edge that closes the loop"))
             elif p.job in edges and p.job not in done:
                 on_path[p.job] = len(path)
                 path.append(p.job)
