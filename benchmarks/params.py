@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobgraph.queries import StoredQuery, expand
+from jobgraph.catalogue import StoredQuery
+from jobgraph.namespaces import sparql_prefixes
+from jobgraph.terms import expand
 
-PREFIXES = """PREFIX jg: <https://w3id.org/jobgraph/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-"""
+PREFIXES = sparql_prefixes("jg", "skos")
 
 # a job of rich shape: a level, a progression up, a ROME link to a fiche that a job of another
 # referential links to too (so that the cross-referential queries have something to find),

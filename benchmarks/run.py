@@ -248,7 +248,7 @@ def bench_validate(ds: Dataset, st: Settings, naive_skip: str | None) -> bool:
 
 def bench_queries(ds: Dataset, st: Settings) -> None:
     from jobgraph.backends import OxigraphBackend
-    from jobgraph.queries import list_queries
+    from jobgraph.catalogue import list_queries
 
     from .params import pick, plans
 

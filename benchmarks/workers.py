@@ -118,7 +118,7 @@ def warm_queries(db: Path, graph_file: Path, plan_file: Path, runs: int,
     from rdflib import Literal, URIRef
 
     from jobgraph.backends import OxigraphBackend, RdflibBackend, same_rows
-    from jobgraph.queries import bindings_for, get_query
+    from jobgraph.catalogue import bindings_for, get_query
 
     plan = json.loads(plan_file.read_text())
     t = time.perf_counter()
@@ -179,7 +179,7 @@ def warm_queries(db: Path, graph_file: Path, plan_file: Path, runs: int,
         row["rdflib"] = statistics.median(rd_times) if rd_times else row.get("rdflib_first")
         row["rdflib_runs"] = len(rd_times)
         row["rdflib_timeout"] = timeout if rd_cut and not rd_times else None
-        lists = q.meta.get("lists", "").split()
+        lists = q.lists
         row["agree"] = (same_rows(first, rd_result, lists=lists)
                         if rd_result is not None else None)
         out.append(row)

@@ -4,19 +4,16 @@ embedded store, on Virtuoso 7.2 and on Oxigraph server."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
-from rdflib import Literal
-from rdflib.term import Node
 
 from jobgraph.backends import OxigraphBackend, Result, Row
-from jobgraph.cli import run_stored
+from jobgraph.catalogue import list_queries
 from jobgraph.errors import EndpointError
-from jobgraph.queries import list_queries
 from jobgraph.remote import GRAPH_PREFIX, EndpointBackend, GraphData, graphs_of, push
 from servers import Server, responsive, started
+from util import ask_stored as run_stored
 
 try:
     from query_cases import CASES, FIXTURE
@@ -89,48 +86,16 @@ def remote(request: pytest.FixtureRequest, servers: dict[str, Server],
     return EndpointBackend(server.endpoint()), server
 
 
-def _number(term: Literal) -> str | None:
-    """A numeric literal as a canonical decimal: 2, 2.0 and "2"^^xsd:decimal are one value."""
-    value = term.toPython()
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    try:
-        # engines differ in the last digits of a double (and in integer vs decimal results)
-        return str(round(Decimal(str(value)), 9).normalize())
-    except InvalidOperation:
-        return None
-
-
-def _canonical(term: Node | None) -> str:
-    if term is None:
-        return "-"
-    if isinstance(term, Literal):
-        if term.datatype is not None:
-            number = _number(term)
-            if number is not None:
-                return f"N:{number}"
-            value = term.toPython()
-            if isinstance(value, Literal):  # a datatype rdflib does not convert
-                return f"L:{term}^^{term.datatype}"
-            return f"L:{value!r}"
-        return f"L:{term}@{(term.language or '').lower()}"
-    return f"T:{term}"
-
-
 def rows(result: Result, lists: frozenset[str] = frozenset()) -> set[tuple[str, ...]]:
-    """Rows as a set, typed literals compared by value and numbers as numbers.
-
-    The items of a ``lists`` column (a GROUP_CONCAT, whose order SPARQL leaves to the engine) are
-    compared as a sorted list.
-    """
-    return {tuple(" ".join(sorted(str(t).split())) if v in lists and t is not None
-                  else _canonical(t) for v, t in zip(result.variables, row, strict=True))
-            for row in result.rows}
+    """Rows as a set, typed literals compared by value and numbers as numbers; the items of a
+    ``lists`` column (a GROUP_CONCAT, whose order SPARQL leaves to the engine) compared as a
+    sorted list (``terms.canonical``)."""
+    return set(result.canonical(lists))
 
 
 def lists_of(name: str) -> frozenset[str]:
     """The columns a stored query declares as lists (``# lists: ?a ?b``)."""
-    return frozenset(v.lstrip("?") for v in QUERIES[name].meta.get("lists", "").split())
+    return QUERIES[name].lists
 
 
 def _show(result_rows: list[Row], limit: int = 5) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import itertools
 import shutil
@@ -12,10 +11,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from jobgraph import paths
+from jobgraph import drawing, paths
 from jobgraph.backends import OxigraphBackend
 from jobgraph.cli import EXIT_EXTERNAL, main
-from jobgraph.paths import CareerPath, Graph, Step, cli_path, shortest_paths
+from jobgraph.paths import CareerPath, Graph, Step, shortest_paths
 from query_cases import ACCUEIL, AGENT, ASSISTANT, CHEF, CONSEILLER, FIXTURE
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -38,10 +37,14 @@ def kinds(path: CareerPath) -> list[str]:
 
 
 def run_path(backend: Any, source: str, target: str, fmt: str = "text",
-             lang: str = "fr") -> tuple[int, str]:
-    out = io.StringIO()
-    args = argparse.Namespace(source=source, target=target, format=fmt, output=None, lang=lang)
-    return cli_path(backend, args, out), out.getvalue()
+             lang: str = "fr", *extra: str) -> tuple[int, str]:
+    """``jobgraph path`` on ``backend`` (was paths.cli_path, called with argparse's namespace)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("jobgraph.cli._backend", lambda args: backend)
+        code = main(["path", "--from", source, "--to", target, "--format", fmt, "--lang", lang,
+                     *extra], out=out, err=err)
+    return code, out.getvalue() + err.getvalue()
 
 
 # --- the search --------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def test_dot_output(backend: OxigraphBackend) -> None:
 
 def test_dot_escapes_quotes() -> None:
     job = paths.Job("x", 'Le "chef"', "ref")
-    dot = paths.render_dot([CareerPath(())], {"x": job}, "x", "x")
+    dot = drawing.render_dot([CareerPath(())], {"x": job}, "x", "x")
     assert 'label="Le \\"chef\\"\\nref"' in dot
 
 
@@ -180,9 +183,7 @@ def test_svg_without_dot_exits_3(backend: OxigraphBackend, tmp_path: Any,
 
 def test_output_file(backend: OxigraphBackend, tmp_path: Any) -> None:
     target = tmp_path / "path.dot"
-    args = argparse.Namespace(source="alpha/agent", target="gamma/chef", format="dot",
-                              output=str(target), lang="fr")
-    out = io.StringIO()
-    assert cli_path(backend, args, out) == 0
-    assert out.getvalue() == ""
+    code, printed = run_path(backend, "alpha/agent", "gamma/chef", "dot", "fr", "-o", str(target))
+    assert code == 0
+    assert printed == ""
     assert target.read_text(encoding="utf-8").startswith("digraph")

@@ -17,13 +17,13 @@ from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
+from jobgraph import terms
 from jobgraph.backends import OxigraphBackend, RdflibBackend, Result, same_rows
-from jobgraph.cli import run_stored
+from jobgraph.catalogue import PARAM_TYPES, StoredQuery, bindings_for, list_queries
 from jobgraph.errors import UsageError
-from jobgraph.queries import PARAM_TYPES, StoredQuery, bindings_for, list_queries
-from jobgraph.results import display
 from query_cases import ACCUEIL, AGENT, ARCHIVISTE, ASSISTANT, CASES, CHEF, CONSEILLER, FIXTURE
 from util import PROJECT, run
+from util import ask_stored as run_stored
 
 QUERIES = {q.name: q for q in list_queries()}
 MINE = ["career-path", "competence-gap", "competence-usage", "cross-sector-moves",
@@ -36,19 +36,12 @@ ID = "https://w3id.org/jobgraph/id/"
 
 def cell(term: Node | None, *, as_list: bool = False) -> str:
     """A cell as the tests write it: IRIs relative to jgid:, numbers by value, "-" if unbound."""
-    if term is None:
-        return "-"
-    if isinstance(term, Literal) and term.datatype is not None:
-        value = term.toPython()
-        if isinstance(value, int | Decimal) and not isinstance(value, bool):
-            return format(Decimal(value).normalize(), "f")
-    text = display(term)
-    return " ".join(sorted(text.split())) if as_list else text
+    return terms.cell(term, as_list=as_list, unbound="-")
 
 
 def lists_of(q: StoredQuery) -> set[str]:
     """Columns a query declares as lists (``# lists:``): items whose order engines may change."""
-    return {v.lstrip("?") for v in q.meta.get("lists", "").split()}
+    return set(q.lists)
 
 
 def rows(result: Result, q: StoredQuery) -> list[tuple[str, ...]]:
@@ -361,7 +354,7 @@ def _block_before(text: str, marker: str) -> str | None:
 
 
 def test_parameters_go_into_inner_groups_only_where_they_change_no_answer() -> None:
-    from jobgraph.queries import with_values
+    from jobgraph.sparql import with_values
 
     job = URIRef("http://example.org/j1")
     top = with_values(PUSH_QUERY, {"job": job, "lang": Literal("fr")})
@@ -393,11 +386,11 @@ def test_parameters_go_into_inner_groups_only_where_they_change_no_answer() -> N
 def test_pushed_parameters_give_the_same_rows(name: str, params: dict[str, str],
                                               backends: dict[str, Any],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import jobgraph.queries as queries
+    import jobgraph.backends as backends_module
 
     q, nested = run_stored(backends["oxigraph"], name, dict(params))
-    plain = queries.with_values
-    monkeypatch.setattr(queries, "with_values",
+    plain = backends_module.with_values
+    monkeypatch.setattr(backends_module, "with_values",
                         lambda text, b, nested=False: plain(text, b))  # the outer block only
     _, outer = run_stored(backends["oxigraph"], name, dict(params))
     assert sorted(rows(nested, q)) == sorted(rows(outer, q))

@@ -17,29 +17,33 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from jobgraph.backends import OxigraphBackend, rows_as_sets
-from jobgraph.cli import run_stored
+from jobgraph.backends import OxigraphBackend
+from jobgraph.catalogue import list_qc, list_queries
+from jobgraph.checks import run_qc
+from jobgraph.cli import _Bar
 from jobgraph.errors import EndpointError, UsageError
-from jobgraph.queries import list_qc, list_queries, with_values
+from jobgraph.namespaces import sparql_prefixes
 from jobgraph.remote import (
     GRAPH_PREFIX,
+    PROGRESS_MIN_TRIPLES,
     TEMP_PREFIX,
     Endpoint,
     EndpointBackend,
     GraphData,
     RetryPolicy,
-    _Bar,
     bind,
     chunks,
     push,
     safe_url,
     store_graphs,
     temp_graph,
-    term_from_json,
 )
-from jobgraph.validate import compact, run_qc
+from jobgraph.sparql import with_values
+from jobgraph.terms import compact
+from jobgraph.terms import from_json as term_from_json
 from servers import Server, free_port
 from util import FIXTURES, MINI, run
+from util import ask_stored as run_stored
 
 JG = "https://w3id.org/jobgraph/ontology#"
 MINI_REF = f"{GRAPH_PREFIX}mini-ref"
@@ -160,7 +164,7 @@ def test_temporary_graphs_are_outside_jobgraph_graphs() -> None:
 
 def test_progress_bar_draws_on_one_line_and_clears() -> None:
     out = io.StringIO()
-    bar = _Bar(out)
+    bar = _Bar(out, PROGRESS_MIN_TRIPLES)
     bar("small", 10, 100)
     assert out.getvalue() == ""  # small graphs load at once
     bar("rome", 111_000, 444_000)
@@ -426,7 +430,7 @@ def test_push_then_query_as_the_embedded_store(server: Server, mini_store: Path,
                                                mini_graphs: list[GraphData]) -> None:
     code, out, err = push_cli(server, mini_store)
     assert code == 0, err
-    assert "pushed 1216 triples in 3 graphs" in out and "\r" not in out
+    assert "pushed 1258 triples in 3 graphs" in out and "\r" not in out
     assert_server_holds(server, mini_graphs)
     for name, params in [("level-ladder", ["referential=https://w3id.org/jobgraph/id/mini-ref"]),
                          ("job-profile", ["job=assistant(e) de bureau"])]:
@@ -522,7 +526,7 @@ def test_hostile_parameter_values_stay_values(server: Server, mini_store: Path,
         raw = {"referential": "https://w3id.org/jobgraph/id/mini-ref", "lang": value}
         _, remote = run_stored(backend, "level-ladder", raw)
         _, local = run_stored(embedded, "level-ladder", raw)
-        assert rows_as_sets(remote.rows) == rows_as_sets(local.rows)
+        assert set(remote.canonical()) == set(local.canonical())
         assert len(remote.rows) == 2  # the jobs, without labels in that "language"
     with pytest.raises(UsageError):
         run_stored(backend, "level-ladder", {"referential": "http://x/> } DROP ALL { <http://x/"})
@@ -574,7 +578,9 @@ def test_validate_on_the_server_reads_locations_and_acceptances_from_data(
         "    reason: a test\n  - rule: qc:job-duplicate-label\n    focus: assistant\n"
         "    reason: a test\n  - rule: qc:level-band-gap\n    focus: IX\n"
         "    reason: matches nothing\n  - rule: jgsh:JobShape-level\n    focus: agent\n"
-        "    reason: a shape, not run on a server\n", encoding="utf-8")
+        "    reason: a SPARQL rule, run on the server too\n"
+        "  - rule: jgsh:JobShape-prefLabel\n    focus: agent\n"
+        "    reason: a core shape, not run on a server\n", encoding="utf-8")
     code, out, err = run("validate", "--endpoint", server.query, "--format", "json",
                          "--data", str(data))
     assert code == 0, err  # both accepted
@@ -586,7 +592,9 @@ def test_validate_on_the_server_reads_locations_and_acceptances_from_data(
     assert dup[base + "assistant"]["label"] == "Agent de BUREAU"  # spaces folded on load
     notes = doc["summary"]["notes"]
     assert any("IX" in n and "matches no finding" in n for n in notes), notes
-    assert not any("jgsh:" in n for n in notes), notes
+    # the server runs the SHACL-SPARQL rules (the level is one) but not the core shapes
+    assert any("jgsh:JobShape-level" in n and "matches no finding" in n for n in notes), notes
+    assert not any("jgsh:JobShape-prefLabel" in n for n in notes), notes
 
 
 CYCLE_FIXTURE = FIXTURES / "shapes" / "qc-progression-cycle" / "violates-loop-of-three.ttl"
@@ -603,7 +611,7 @@ def fixture_graph(path: Path, name: str) -> GraphData:
 
 @pytest.mark.server
 def test_validate_on_the_server_reports_a_progression_cycle(server: Server) -> None:
-    """A → b → c → a pushed alone: each of the three jobs is reported, and nothing else."""
+    """A → b → c → a pushed alone: each of the three jobs is reported, and no other violation."""
     push([fixture_graph(CYCLE_FIXTURE, "test")], server.endpoint())
     base = "https://w3id.org/jobgraph/id/test/job/"
     jobs = {base + x: base + y for x, y in ("ab", "bc", "ca")}
@@ -612,10 +620,14 @@ def test_validate_on_the_server_reports_a_progression_cycle(server: Server) -> N
     assert code == 1, err  # violations, as the embedded validate
     doc = json.loads(out)
     assert doc["conforms"] is False
-    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == \
+    violations = [f for f in doc["findings"] if f["severity"] == "violation"]
+    assert [(f["rule"], f["severity"]) for f in violations] == \
         [("qc:progression-cycle", "violation")] * 3
+    # the SHACL-SPARQL rules run on the server too: the fixture's jobs have no ROME link
+    assert {f["rule"] for f in doc["findings"] if f not in violations} == \
+        {"jgsh:JobRomeLinkShape-link"}
     # each job is named, with the job that starts its way back
-    assert {f["focus"]: f["value"] for f in doc["findings"]} == \
+    assert {f["focus"]: f["value"] for f in violations} == \
         {job: compact(nxt) for job, nxt in jobs.items()}
     code, out, _ = run("validate", "--endpoint", server.query, "--lang", "en")
     assert code == 1
@@ -681,7 +693,7 @@ CHAIN = GraphData(f"{GRAPH_PREFIX}quirks", "quirks", "".join(
 def test_virtuoso_quirks_fail_and_jobgraph_forms_work(virtuoso: Server) -> None:
     push([CHAIN], virtuoso.endpoint())
     backend = EndpointBackend(virtuoso.endpoint(retry=NO_WAIT))
-    pre = f"PREFIX jg: <{JG}> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+    pre = sparql_prefixes("jg", "skos")
     bad_good = [
         ("transitive start not given",
          "SELECT ?a ?b WHERE { ?a jg:progressesTo+ ?b }",

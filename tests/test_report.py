@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
+from jobgraph.findings import Finding, ValidationReport
 from jobgraph.namespaces import SH
 from jobgraph.report import render
-from jobgraph.validate import Finding, ValidationReport
 
 
 def _report() -> ValidationReport:

@@ -8,22 +8,24 @@ through jobgraph.rome: the graph is checked against the files, not against its o
 from __future__ import annotations
 
 import csv
-import io
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from rdflib import Literal, URIRef
 
-from jobgraph.backends import Backend, OxigraphBackend, RdflibBackend
-from jobgraph.build import ensure_store, read_manifest
+from jobgraph.backends import Backend, OxigraphBackend
+from jobgraph.build import ensure_store
+from jobgraph.checks import check_graph
 from jobgraph.errors import DataError
-from jobgraph.queries import get_query
+from jobgraph.findings import Finding
+from jobgraph.namespaces import sparql_prefixes
 from jobgraph.rome import FICHES as FICHE_FILE
 from jobgraph.rome import ROME_FILES, RomeFile, read_rome
-from jobgraph.suggest import check_links, cli_check
+from jobgraph.suggest import curated_links
+from jobgraph.validate import rome_view
+from jobgraph.workspace import Workspace
 from util import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +34,7 @@ ROME = DATA / "rome"
 ID = "https://w3id.org/jobgraph/id/"
 JG = "https://w3id.org/jobgraph/ontology#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
-PREFIXES = f"PREFIX jg: <{JG}>\nPREFIX skos: <{SKOS}>\n"
+PREFIXES = sparql_prefixes("jg", "skos")
 
 
 def rows(name: str, skip: int = 0) -> list[dict[str, str]]:
@@ -148,7 +150,7 @@ def test_competence_counts_and_kinds_match_the_files(backend: OxigraphBackend) -
 
 def test_build_summary_counts_match_the_files(backend: OxigraphBackend,
                                               store_dir: Path) -> None:
-    manifest = read_manifest(store_dir)
+    manifest = Workspace(store_dir).read_manifest()
     assert manifest is not None
     detail = manifest["graphs"]["rome"]["detail"]  # type: ignore[index]
     links = [x for x in LINKS if x["code_compo_bloc"] == "5"
@@ -262,24 +264,26 @@ def test_every_job_of_every_referential_is_linked_to_a_known_fiche(
     assert rows_
     unknown = [(ref, r["job"], r["rome"]) for ref, r in rows_ if r["rome"] not in FICHES]
     assert not unknown, f"codes not in ROME 4.0 v460: {unknown}"
-    check = check_links(backend)
-    assert check.unlinked == []
-    assert check.unknown == []
-    assert {(link.job, link.code) for link in check.links} == {
+    links = curated_links(backend)
+    assert {(link.job, link.code) for link in links} == {
         (f"{ID}{ref}/job/{r['job']}", r["rome"]) for ref, r in rows_}
+    linked = {link.job for link in links}
+    jobs = backend.select(PREFIXES + "SELECT ?j WHERE { ?j a jg:Job }").rows
+    assert {str(j) for (j,) in jobs} == linked  # no job without a link
 
 
 def test_rome_check_on_the_shipped_data(backend: OxigraphBackend, store_dir: Path) -> None:
-    code, out, err = run("rome", "check", "--data", str(DATA), "--store", str(store_dir))
+    code, out, err = run("rome", "check", "--data", str(DATA), "--store", str(store_dir),
+                         "--lang", "en")
     assert code == 0, err
     n_jobs = len({(ref, r["job"]) for ref, r in curated()})
     assert f"{len(curated())} links of {n_jobs} jobs" in out
-    assert "0 unknown code(s), 0 job(s) without a link" in out
+    assert "0 violation(s)" in out and "linked to no ROME fiche" not in out
     per_fiche = Counter(r["rome"] for _, r in {(ref, r["job"], r["rome"]): (ref, r)
                                                 for ref, r in curated()}.values())
     crowded = [c for c, n in per_fiche.items() if n >= 8]
     for c in crowded:
-        assert f"[INFO] fiche {c} " in out
+        assert f"[INFO] Fiche {c} " in out
     assert "legacy ROME code 32321" in out  # informatique prints ROME v2 codes
 
 
@@ -300,163 +304,47 @@ MINI_ROME = f"""
 """
 
 
-def small_backend() -> OxigraphBackend:
-    import pyoxigraph as ox
+def mini_rome_findings() -> list[Finding]:
+    from rdflib import Graph
 
-    store = ox.Store()
-    store.load(input=MINI_ROME.encode(), format=ox.RdfFormat.TURTLE)
-    return OxigraphBackend(store)
-
-
-def test_check_links_finds_unknown_codes_unlinked_jobs_and_legacy_codes() -> None:
-    check = check_links(small_backend(), crowded_at=1)
-    assert [(x.job, x.code, x.source) for x in check.unknown] == [
-        (f"{ID}t/job/b", "M9999", "data/t/rome.csv:3")]
-    assert check.unlinked == [(f"{ID}t/job/c", "Agent", "data/t/jobs.yaml:9")]
-    assert check.legacy == [(f"{ID}t/job/c", "32321", "data/t/jobs.yaml:9")]
-    assert [(c.code, c.title, c.jobs) for c in check.crowded] == [
-        ("M1607", "Secrétaire", [f"{ID}t/job/a"]), ("M9999", "", [f"{ID}t/job/b"])]
-    assert not check.ok
+    data = Graph().parse(data=MINI_ROME.replace(f"<{ID}rome/metier/M1607> a jg:RomeOccupation",
+                                                f"<{ID}rome/metier/M1607> a jg:Thing"),
+                         format="turtle")
+    rome = Graph().parse(data=f"@prefix jg: <{JG}> . @prefix skos: <{SKOS}> .\n"
+                         f"<{ID}rome/metier/M1607> a jg:RomeOccupation ; skos:notation "
+                         '"M1607" ; skos:prefLabel "Secrétaire"@fr .', format="turtle")
+    return rome_view(check_graph(data, reference=rome))
 
 
-def test_rome_check_without_a_rome_graph_says_so() -> None:
-    import pyoxigraph as ox
-
-    from jobgraph.errors import UsageError
-
-    store = ox.Store()
-    store.load(input=MINI_ROME.replace("a jg:RomeOccupation", "a jg:Thing").encode(),
-               format=ox.RdfFormat.TURTLE)
-    with pytest.raises(UsageError, match="no ROME graph"):
-        check_links(OxigraphBackend(store))
+def test_rome_view_finds_unknown_codes_unlinked_jobs_and_legacy_codes() -> None:
+    """(was check_links on the same small graph: the rules are now the validation's own)"""
+    found = {(f.rule, f.focus, f.value) for f in mini_rome_findings()}
+    assert ("jgsh:RomeMappingShape-target", f"{ID}t/rome-link/b.M9999", "M9999") in found
+    assert ("jgsh:JobRomeLinkShape-link", f"{ID}t/job/c", None) in found
+    assert ("jgsh:JobRomeLinkShape-legacyCode", f"{ID}t/job/c", "32321") in found
+    assert not any(f.focus == f"{ID}t/job/a" for f in mini_rome_findings())
 
 
-def test_rome_check_exits_1_on_an_unknown_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    import jobgraph.suggest as suggest
+def test_rome_check_without_a_rome_graph_says_so(tmp_path: Path) -> None:
+    from util import copy_mini
 
-    monkeypatch.setattr(suggest, "_open", lambda data_dir, store_dir: small_backend())
-    out = io.StringIO()
-    assert cli_check(DATA, Path("unused"), SimpleNamespace(), out) == 1
-    text = out.getvalue()
-    assert ("[ERROR] data/t/rome.csv:3 job t/b is linked to M9999, which is not a ROME 4.0 "
-            "fiche (v460)") in text
-    assert "[WARNING] data/t/jobs.yaml:9 job t/c « Agent » has no ROME link" in text
-    assert "1 unknown code(s), 1 job(s) without a link" in text
+    data = copy_mini(tmp_path)  # the mini data set has no data/rome
+    code, _, err = run("rome", "check", "--data", str(data), "--store", str(tmp_path / "s"))
+    assert code == 2 and "no ROME graph" in err
 
 
-# --- stored queries ------------------------------------------------------------------------------
+def test_rome_check_exits_1_on_an_unknown_code(tmp_path: Path) -> None:
+    import shutil
 
-def expected_jobs_by_rome(code: str) -> set[tuple[str, str, str, str, str]]:
-    out = set()
-    for ref, r in curated():
-        tree = TREE[r["rome"]]
-        if code in (r["rome"], tree["code_domaine_professionel"], tree["code_grand_domaine"]):
-            out.add((f"{ID}{ref}/job/{r['job']}", f"{ID}{ref}", r["rome"], r["relation"],
-                     r["basis"]))
-    return out
-
-
-def run_query(backend: Backend, name: str, **params: str) -> list[dict[str, str | None]]:
-    q = get_query(name)
-    bindings = {k: Literal(v) for k, v in params.items()}
-    bindings.setdefault("lang", Literal("fr"))
-    result = backend.select(q.text, bindings)
-    assert result.variables == q.returns
-    return [{k: (str(v) if v is not None else None) for k, v in row.items()}
-            for row in result.dicts()]
-
-
-@pytest.mark.parametrize("code", ["M1607", "M16", "M"])
-def test_jobs_by_rome(backend: OxigraphBackend, code: str) -> None:
-    got = run_query(backend, "jobs-by-rome", code=code)
-    expected = expected_jobs_by_rome(code)
-    assert expected, f"the curated data links some job under {code}"
-    assert {(r["job"], r["referential"], r["romeCode"], r["relation"], r["basis"])
-            for r in got} == expected
-    assert len(got) == len(expected)
-    assert all(r["jobLabel"] for r in got)
-    assert all(r["romeLabel"] == FICHES[r["romeCode"] or ""]["libelle_rome"] for r in got)
-    assert [r["romeCode"] for r in got] == sorted(r["romeCode"] or "" for r in got)
-
-
-def test_jobs_by_rome_of_an_unknown_code_is_empty(backend: OxigraphBackend) -> None:
-    assert run_query(backend, "jobs-by-rome", code="Z9") == []
-
-
-def test_rome_profile_of_m1607(backend: OxigraphBackend) -> None:
-    got = run_query(backend, "rome-profile", code="M1607")
-    by_kind = defaultdict(list)
-    for r in got:
-        by_kind[r["kind"]].append(r)
-    kinds = list(dict.fromkeys(r["kind"] for r in got))
-    assert kinds == ["fiche", "domaine", "grand-domaine", "appellation", "savoir-faire",
-                     "savoir-etre", "savoir", "mobilite", "mobilite-v3-proche",
-                     "mobilite-v3-evolution", "esco"]
-    assert [(r["itemCode"], r["itemLabel"]) for r in by_kind["fiche"]] == [
-        ("M1607", FICHES["M1607"]["libelle_rome"])]
-    assert [r["itemCode"] for r in by_kind["domaine"]] == ["M16"]
-    assert [r["itemCode"] for r in by_kind["grand-domaine"]] == ["M"]
-    own = {a["code_ogr"]: a for a in APPELLATIONS if a["code_rome"] == "M1607"}
-    assert {r["itemCode"]: r["detail"] for r in by_kind["appellation"]} == {
-        k: "principale" if a["classification"] == "PRINCIPALE" else "synonyme"
-        for k, a in own.items()}
-    items = defaultdict(set)
-    for x in LINKS:
-        if x["code_rome"] == "M1607" and x["code_compo_bloc"] == "5":
-            items[x["code_rubrique"]].add(x["code_ogr"])
-    assert {r["itemCode"] for r in by_kind["savoir-faire"]} == items["1"]
-    assert {r["itemCode"] for r in by_kind["savoir-etre"]} == items["2"]
-    assert {r["itemCode"] for r in by_kind["savoir"]} == items["3"]
-    mobility = sorted((int(m["numero_ordre"]), m["code_rome_cible"]) for m in MOBILITY
-                      if m["code_rome"] == "M1607")
-    assert [(int(r["rank"] or 0), r["itemCode"]) for r in by_kind["mobilite"]] == mobility
-    v3 = {(m["libelle_type_mobilite"], m["code_rome_cible"]) for m in V3_MOBILITY
-          if m["code_rome"] == "M1607" and m["code_rome_cible"] in FICHES}
-    assert {r["itemCode"] for r in by_kind["mobilite-v3-proche"]} == {c for k, c in v3
-                                                                      if k == "Proche"}
-    assert {r["itemCode"] for r in by_kind["mobilite-v3-evolution"]} == {c for k, c in v3
-                                                                         if k == "Evolution"}
-    esco = {r["classification 1 ID"] for r in ESCO if r["classification 2 ID"] in own}
-    assert {r["item"] for r in by_kind["esco"]} == esco
-
-
-def _neighbourhood(backend: OxigraphBackend) -> str:
-    """N-Quads of what the two queries read about M1607 and the M domain: enough to run them on
-    other engines without loading all of ROME."""
-    import pyoxigraph as ox
-
-    nodes = set()
-    select = PREFIXES + """
-    SELECT DISTINCT ?n WHERE {
-      { ?m skos:notation "M1607" . ?m skos:broader* ?n }
-      UNION { ?m skos:notation "M1607" . ?n skos:broader ?m }
-      UNION { ?f skos:notation "M1607" ; jg:requires|jg:mobilityTo|jg:sidewaysTo|jg:upwardTo ?n }
-      UNION { ?n jg:fromOccupation ?f . ?f skos:notation "M1607" }
-      UNION { ?f skos:notation "M1607" . ?a skos:broader ?f . ?n ?r ?a . ?n a jg:EscoOccupation }
-      UNION { ?d skos:notation "M" . ?dom skos:broader ?d . ?n skos:broader ?dom .
-              ?link jg:mappedTo ?n }
-      UNION { ?n skos:notation "M" } UNION { ?d skos:notation "M" . ?n skos:broader ?d }
-      UNION { ?n a jg:RomeMapping } UNION { ?n a jg:Job } UNION { ?n a jg:Referential }
-    }"""
-    for (n,) in backend.select(select).rows:
-        nodes.add(n)
-    quads = []
-    for n in sorted(nodes, key=str):
-        node = ox.NamedNode(str(n)) if isinstance(n, URIRef) else None
-        if node is None:
-            continue
-        quads.extend(backend.store.quads_for_pattern(node, None, None, None))
-    buf = io.BytesIO()
-    ox.serialize(quads, buf, format=ox.RdfFormat.N_QUADS)
-    return buf.getvalue().decode("utf-8")
-
-
-@pytest.mark.parametrize("name,code", [("jobs-by-rome", "M1607"), ("jobs-by-rome", "M"),
-                                       ("rome-profile", "M1607")])
-def test_queries_agree_on_pyoxigraph_and_rdflib(backend: OxigraphBackend, name: str,
-                                                code: str) -> None:
-    text = _neighbourhood(backend)
-    engines: list[Backend] = [OxigraphBackend.from_nquads(text), RdflibBackend.from_nquads(text)]
-    results = [run_query(b, name, code=code) for b in engines]
-    assert results[0] == run_query(backend, name, code=code)
-    assert results[0] == results[1]
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("source.txt"))
+    links = data / "missions-locales" / "rome.csv"
+    text = links.read_text(encoding="utf-8").splitlines()
+    first = text[1].split(",")
+    text.insert(2, f"{first[0]},M9999,broadMatch,curation,a code that does not exist")
+    links.write_text("\n".join(text) + "\n", encoding="utf-8")
+    code, out, err = run("rome", "check", "--data", str(data), "--store", str(tmp_path / "s"),
+                         "--lang", "en")
+    assert code == 1, err
+    assert "[ERROR] data/missions-locales/rome.csv:3 " in out and "M9999" in out
+    assert "1 violation(s)" in out

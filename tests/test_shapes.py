@@ -26,8 +26,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
 from jobgraph.build import ontology_triples
-from jobgraph.queries import list_qc, parse_header
-from jobgraph.validate import Finding, check_graph, compact, validate
+from jobgraph.catalogue import list_qc, parse_header
+from jobgraph.checks import check_graph
+from jobgraph.findings import Finding
+from jobgraph.terms import compact
+from jobgraph.validate import validate
 from util import copy_mini
 
 ROOT = Path(__file__).resolve().parents[1]

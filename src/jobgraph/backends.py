@@ -1,21 +1,20 @@
-"""Where queries run: the embedded pyoxigraph store (default), an rdflib graph, or a SPARQL endpoint."""
+"""Where queries run: the embedded pyoxigraph store (default) or rdflib; the Backend protocol
+that a SPARQL endpoint (``remote``) implements too."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from rdflib import BNode, Literal, URIRef
 from rdflib import Dataset as RdfDataset
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Identifier, Node
 
-from .errors import ExternalError, UsageError
-from .namespaces import XSD
-
-Row = tuple[Node | None, ...]
+from .errors import UsageError
+from .sparql import with_values
+from .terms import Row, canonical_rows, from_ox, plain
 
 
 @dataclass
@@ -28,50 +27,17 @@ class Result:
     def dicts(self) -> list[dict[str, Node | None]]:
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
 
+    def canonical(self, lists: Iterable[str] = ()) -> list[tuple[str, ...]]:
+        """The rows in the form answers are compared in (``terms.canonical_rows``)."""
+        return canonical_rows(self.variables, self.rows, lists)
+
 
 class Backend(Protocol):
+    """Anything that answers a SELECT query over jobgraph's graphs, parameters bound as terms."""
+
     name: str
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result: ...
-
-
-def _to_ox(term: Node) -> Any:
-    import pyoxigraph as ox
-
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot bind {term!r}")
-
-
-_XSD_STRING = str(XSD.string)
-_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-
-def _from_ox(term: Any) -> Node | None:
-    import pyoxigraph as ox
-
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        if dt in (_XSD_STRING, _LANG_STRING):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
-    raise TypeError(f"unexpected term {term!r}")
 
 
 class OxigraphBackend:
@@ -99,8 +65,6 @@ class OxigraphBackend:
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result:
         import pyoxigraph as ox
 
-        from .queries import with_values
-
         # pyoxigraph's substitutions only accept projected variables: bind with VALUES instead,
         # in every inner group too (pyoxigraph evaluates a sub-query or UNION on its own)
         try:
@@ -119,14 +83,11 @@ class OxigraphBackend:
                 return None
             found = memo.get(t)
             if found is None:
-                found = memo[t] = _from_ox(t)
+                found = memo[t] = from_ox(t)
             return found
 
         rows = [tuple(term(sol[v]) for v in variables) for sol in solutions]
         return Result(variables, rows)
-
-    def ask(self, query: str) -> bool:
-        return bool(self.store.query(query, use_default_graph_as_union=True))
 
 
 class RdflibBackend:
@@ -152,41 +113,25 @@ class RdflibBackend:
         init = {k: cast(Identifier, v) for k, v in (bindings or {}).items()}
         res = self.dataset.query(prepared, initBindings=init)
         variables = [str(v) for v in (res.vars or [])]
-        rows = [tuple(row[i] for i in range(len(variables))) for row in res]  # type: ignore[index]
-        return Result(variables, [tuple(_norm(t) for t in r) for r in rows])
+        rows = [tuple(plain(row[i]) for i in range(len(variables)))  # type: ignore[index]
+                for row in res]
+        return Result(variables, rows)
 
 
-def _norm(term: Node | None) -> Node | None:
-    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype) == _XSD_STRING:
-        return Literal(str(term))
-    return term
+def open_store(data_dir: Path, store_dir: Path) -> OxigraphBackend:
+    """The embedded store of ``store_dir`` as a backend, built or rebuilt first from ``data_dir``
+    when the data changed since its last build."""
+    from .build import ensure_store  # the store's maker: not imported by every query
+
+    db, _ = ensure_store(data_dir, store_dir)
+    return OxigraphBackend.open(db)
 
 
 def same_rows(a: Result, b: Result, *, lists: Iterable[str] = ()) -> bool:
     """Rows equal as multisets, typed literals compared by value; the columns named in ``lists``
     (a query's ``# lists:``, space-separated items in no set order) compared as sorted items."""
-    if a.variables != b.variables:
-        return False
-    listed = {a.variables.index(v.lstrip("?")) for v in lists if v.lstrip("?") in a.variables}
-    return sorted(_key(r, listed) for r in a.rows) == sorted(_key(r, listed) for r in b.rows)
+    return a.variables == b.variables and a.canonical(lists) == b.canonical(lists)
 
 
-def _key(row: Sequence[Node | None], lists: set[int] | None = None) -> tuple[str, ...]:
-    out = []
-    for i, t in enumerate(row):
-        if lists and i in lists and isinstance(t, Literal):
-            out.append("L:" + " ".join(sorted(str(t).split())))
-        elif isinstance(t, Literal) and t.datatype is not None and t.value is not None:
-            out.append(f"L:{t.value!r}")
-        elif isinstance(t, Literal):
-            out.append(f"L:{t!s}@{t.language or ''}")
-        else:
-            out.append(f"T:{t}")
-    return tuple(out)
-
-
-def rows_as_sets(rows: Iterable[Row]) -> set[tuple[str, ...]]:
-    return {_key(r) for r in rows}
-
-
-__all__ = ["Backend", "ExternalError", "OxigraphBackend", "RdflibBackend", "Result", "same_rows"]
+__all__ = ["Backend", "OxigraphBackend", "RdflibBackend", "Result", "Row", "open_store",
+           "same_rows"]

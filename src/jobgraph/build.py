@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,18 +15,16 @@ from rdflib.compare import to_canonical_graph
 
 from . import __version__
 from .convert import Triple, convert
-from .errors import DataError, Problem
 from .load import load
 from .model import Dataset
-from .namespaces import GRAPH, graph_iri
+from .namespaces import GRAPH
 from .resources import resource_dir
 from .rome import convert_rome, read_rome
 from .serialize import jsonld, nquads, trig, trig_block, turtle, turtle_block
+from .workspace import Workspace, atomic_write, content_hash, fingerprint, module_closure
 
 FORMATS = {".trig": "trig", ".nq": "nquads", ".nquads": "nquads", ".ttl": "turtle",
            ".jsonld": "jsonld", ".json": "jsonld"}
-STORE_DIR_NAME = "store"
-MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -52,39 +47,6 @@ class BuildResult:
     @property
     def triples(self) -> int:
         return sum(s.triples for s in self.summaries)
-
-
-CONVERTER_MODULES = ("__init__", "build", "convert", "errors", "load", "model", "namespaces",
-                     "resolve", "resources", "rome", "serialize")
-
-
-def _files(data_dir: Path) -> list[Path]:
-    out = [p for p in sorted(data_dir.rglob("*")) if p.is_file() and not p.name.startswith(".")]
-    # what the store holds depends on the ontology, not on the shapes or queries
-    out += sorted(p for p in resource_dir("ontology").rglob("*") if p.is_file())
-    # the converter's own code: a fixed converter must not leave a stale store behind (the
-    # modules that make the graph; a change to the queries, the search or the reports does not
-    # change the store)
-    here = Path(__file__).resolve().parent
-    out += [here / f"{name}.py" for name in CONVERTER_MODULES]
-    return out
-
-
-def fingerprint(data_dir: Path) -> str:
-    """What the store was built from: every data and resource file's path, size and mtime."""
-    h = hashlib.sha256(__version__.encode())
-    for p in _files(data_dir):
-        st = p.stat()
-        h.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
-def _content_hash(paths: list[Path]) -> str:
-    h = hashlib.sha256(__version__.encode())
-    for p in sorted(paths):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:20]
 
 
 def ontology_triples() -> list[Triple]:
@@ -130,7 +92,7 @@ class Chunk:
 def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
     """ROME's graph, serialized; cached on disk by the content of the ROME files."""
     # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it
-    key = _content_hash([*rome_dir.rglob("*.csv"), Path(__file__).with_name("rome.py")])
+    key = content_hash([*rome_dir.rglob("*.csv"), *module_closure(Path(__file__).with_name("rome.py"))])
     paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
     if paths["nq"].exists() and paths["json"].exists():
         meta = json.loads(paths["json"].read_text())
@@ -197,23 +159,6 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True) -> Assembled
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
     return Assembled(ds, graphs, chunks, summaries)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never a half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        # mkstemp creates the file 0600: give it the mode a plain open() would (umask applied)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _graph_digest(text: str) -> str:
@@ -291,36 +236,30 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     caller (validate), not read again.
     """
     start = time.perf_counter()
-    store_dir = Path(store_dir)
+    ws = Workspace(Path(store_dir))
     fp = fingerprint(data_dir)
     if assembled is None:
-        assembled = assemble(data_dir, store_dir / "cache")
+        assembled = assemble(data_dir, ws.cache)
     summaries = assembled.summaries
     parts = {str(g): nquads({g: t}) for g, t in assembled.graphs.items()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
     digests = {g: _graph_digest(text) for g, text in parts.items()}
-    live = store_dir / STORE_DIR_NAME
-    manifest_before = read_manifest(store_dir) or {}
-    found = manifest_before.get("digests")
+    found = (ws.read_manifest() or {}).get("digests")
     previous_digests: dict[str, str] = found if isinstance(found, dict) else {}
-    tmp = Path(tempfile.mkdtemp(dir=_ensure(store_dir), prefix="store-new-"))
+    tmp = ws.new_store()
     try:
-        reuse = live / "db" if previous_digests else None
+        reuse = ws.db if previous_digests else None
         _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
-        manifest = {"fingerprint": fp, "version": __version__, "data": str(Path(data_dir).resolve()),
-                    "digests": digests,
-                    "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples, "detail": s.detail}
-                               for s in summaries}}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        old = store_dir / f"store-old-{os.getpid()}"
-        if live.exists():
-            os.replace(live, old)
-        os.replace(tmp, live)
-        shutil.rmtree(old, ignore_errors=True)
+        ws.write_manifest(tmp, {
+            "fingerprint": fp, "version": __version__, "data": str(Path(data_dir).resolve()),
+            "digests": digests,
+            "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples, "detail": s.detail}
+                       for s in summaries}})
+        ws.swap_in(tmp)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        ws.discard(tmp)
         raise
-    result = BuildResult(store_dir=store_dir, summaries=summaries, dataset=assembled.dataset)
+    result = BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset)
     if output is not None:
         fmt = fmt or FORMATS.get(output.suffix, "trig")
         atomic_write(output, assembled.serialize(fmt))
@@ -329,35 +268,12 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     return result
 
 
-def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def read_manifest(store_dir: Path) -> dict[str, object] | None:
-    m = Path(store_dir) / STORE_DIR_NAME / MANIFEST
-    if not m.exists():
-        return None
-    data: dict[str, object] = json.loads(m.read_text())
-    return data
-
-
-def is_fresh(data_dir: Path, store_dir: Path) -> bool:
-    """True when the store was built from the current files of ``data_dir``."""
-    manifest = read_manifest(store_dir)
-    return bool(manifest and manifest.get("fingerprint") == fingerprint(data_dir))
-
-
 def ensure_store(data_dir: Path, store_dir: Path) -> tuple[Path, BuildResult | None]:
     """The store's database folder, rebuilt first when the data changed since the last build."""
-    if is_fresh(data_dir, store_dir):
-        return Path(store_dir) / STORE_DIR_NAME / "db", None
-    result = build(data_dir, store_dir=store_dir)
-    return Path(store_dir) / STORE_DIR_NAME / "db", result
+    ws = Workspace(Path(store_dir))
+    if ws.is_fresh(data_dir):
+        return ws.db, None
+    return ws.db, build(data_dir, store_dir=store_dir)
 
 
-def graph_name(ref_id: str) -> URIRef:
-    return graph_iri(ref_id)
-
-
-__all__ = ["BuildResult", "DataError", "Problem", "build", "ensure_store", "is_fresh"]
+__all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store"]

@@ -1,4 +1,5 @@
-"""The command line: the only place that prints and chooses exit codes."""
+"""The command line: turns the library's answers into text, files and exit codes (with the web
+application, the only place that prints)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .errors import DataError, ExternalError, JavaMissing, JobgraphError, UsageError
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .remote import EndpointBackend
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_EXTERNAL = 0, 1, 2, 3
 
@@ -27,11 +32,37 @@ def _store_dir(args: argparse.Namespace) -> Path:
 
 def _emit(text: str, output: str | None, out: TextIO) -> None:
     if output:
-        from .build import atomic_write
+        from .workspace import atomic_write
 
         atomic_write(Path(output), text)
     else:
         out.write(text)
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    var = getattr(args, "password_env", None)
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if value is None:
+        raise UsageError(f"environment variable {var} (--password-env) is not set")
+    return value
+
+
+def _endpoint_backend(args: argparse.Namespace) -> EndpointBackend:
+    from .remote import DEFAULT_TIMEOUT, EndpointBackend
+
+    return EndpointBackend(args.endpoint, user=args.user, password=_password(args),
+                           timeout=args.timeout or DEFAULT_TIMEOUT)
+
+
+def _backend(args: argparse.Namespace) -> Backend:
+    """The backend a command asks: the endpoint of ``--endpoint``, else the embedded store."""
+    if getattr(args, "endpoint", None):
+        return _endpoint_backend(args)
+    from .backends import open_store
+
+    return open_store(_data_dir(args), _store_dir(args))
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -54,14 +85,13 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     from .report import render
 
     if args.endpoint:
-        from .remote import validate_remote
+        from .remote import safe_url
+        from .validate import validate_backend
 
-        report = validate_remote(args.endpoint, user=args.user,
-                                 password=_password(args), graphs=None, timeout=args.timeout)
-        if args.data:
-            from .validate import annotate_remote
-
-            annotate_remote(report, Path(args.data))
+        backend = _endpoint_backend(args)
+        report = validate_backend(backend, where=safe_url(args.endpoint),
+                                  graphs=len(backend.graphs()),
+                                  data_dir=Path(args.data) if args.data else None)
     else:
         from .validate import validate
 
@@ -72,31 +102,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_VIOLATIONS
 
 
-def _backend(args: argparse.Namespace) -> Any:
-    if getattr(args, "endpoint", None):
-        from .remote import EndpointBackend
-
-        return EndpointBackend(args.endpoint, user=args.user, password=_password(args),
-                               timeout=args.timeout)
-    from .backends import OxigraphBackend
-    from .build import ensure_store
-
-    db, _ = ensure_store(_data_dir(args), _store_dir(args))
-    return OxigraphBackend.open(db)
-
-
-def _password(args: argparse.Namespace) -> str | None:
-    var = getattr(args, "password_env", None)
-    if not var:
-        return None
-    value = os.environ.get(var)
-    if value is None:
-        raise UsageError(f"environment variable {var} (--password-env) is not set")
-    return value
-
-
 def cmd_queries(args: argparse.Namespace, out: TextIO) -> int:
-    from .queries import list_queries
+    from .catalogue import list_queries
 
     for q in list_queries():
         out.write(f"{q.name}\n    {q.summary}\n")
@@ -108,69 +115,177 @@ def cmd_queries(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs of ``--param``; a name given twice is an error, not a silent choice."""
     params: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise UsageError(f"--param takes NAME=VALUE, got {pair!r}")
+            raise UsageError(f"--param takes NAME=VALUE, got {pair[:80]!r}")
         k, v = pair.split("=", 1)
-        params[k.strip().lstrip("?")] = v
+        name = k.strip().lstrip("?")
+        if name in params:
+            raise UsageError(f"--param {name} is given twice")
+        params[name] = v
     return params
 
 
-def run_stored(backend: Any, name: str, raw: dict[str, str], lang: str = "fr") -> Any:
-    """Run a stored query with command-line values: jobs resolved, values typed and bound."""
-    from rdflib.term import Node
-
-    from .queries import bindings_for, expand, get_query, resolve_job, typed_value
-
-    q = get_query(name)
-    given: dict[str, Node] = {}
-    for k, v in raw.items():
-        p = q.param(k)
-        if p is None:
-            known = ", ".join(x.name for x in q.params) or "none"
-            raise UsageError(f"query '{q.name}' has no parameter '{k}' (parameters: {known})")
-        if p.type == "IRI" and p.cls and expand(p.cls).endswith("#Job"):
-            given[k] = resolve_job(backend, v)
-        else:
-            given[k] = typed_value(p, v)
-    if q.param("lang") is not None and "lang" not in given:
-        from rdflib import Literal
-
-        given["lang"] = Literal(lang)
-    return q, backend.select(q.text, bindings_for(q, given))
-
-
 def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
+    from .queries import run
     from .results import render
 
-    backend = _backend(args)
-    _, result = run_stored(backend, args.name, parse_params(args.param or []), args.lang)
-    out.write(render(result, args.format))
+    answer = run(_backend(args), args.name, parse_params(args.param or []), lang=args.lang)
+    out.write(render(answer.result, args.format))
     return EXIT_OK
 
 
 def cmd_path(args: argparse.Namespace, out: TextIO) -> int:
-    from .paths import cli_path
+    """Exit 0 when a path is found, 1 when there is none (the output says so)."""
+    from .drawing import render
+    from .names import resolve_job
+    from .paths import find_paths
 
-    return int(cli_path(_backend(args), args, out))
+    backend = _backend(args)
+    source = str(resolve_job(backend, args.source))
+    target = str(resolve_job(backend, args.target))
+    answer = find_paths(backend, source, target, lang=args.lang)
+    _emit(render(answer, args.format, lang=args.lang), args.output, out)
+    return EXIT_OK if answer.paths else EXIT_VIOLATIONS
 
 
 def cmd_rome(args: argparse.Namespace, out: TextIO) -> int:
-    from .suggest import cli_check, cli_suggest
-
     if args.rome_command == "suggest":
-        return cli_suggest(_data_dir(args), _store_dir(args), args, out)
-    return cli_check(_data_dir(args), _store_dir(args), args, out)
+        return _rome_suggest(args, out)
+    return _rome_check(args, out)
+
+
+def _rome_suggest(args: argparse.Namespace, out: TextIO) -> int:
+    from .backends import open_store
+    from .names import resolve_job
+    from .suggest import JobText, curated_links, job_texts, load_index, suggest
+    from .terms import short_id
+    from .workspace import Workspace
+
+    if args.top < 1:
+        raise UsageError(f"--top must be at least 1, got {args.top}")
+    backend = open_store(_data_dir(args), _store_dir(args))
+    job = str(resolve_job(backend, args.job))
+    text = job_texts(backend, job).get(job, JobText(job))
+    links = {link.code: link for link in curated_links(backend, job)}
+    index = load_index(_data_dir(args) / "rome", Workspace(_store_dir(args)).cache)
+    out.write(f"ROME 4.0 fiches for {short_id(job)} « {text.label} »\n")
+    if links:
+        out.write("curated: " + ", ".join(f"{c} {x.relation} ({x.basis})"
+                                          for c, x in sorted(links.items())) + "\n")
+    out.write("\n")
+    for rank, s in enumerate(suggest(index, text, top=args.top), 1):
+        mark = "  [curated]" if s.code in links else ""
+        out.write(f"{rank:>3}  {s.score:.3f}  {s.code}  {s.title}{mark}\n")
+        if s.titles:
+            out.write("            titles: "
+                      + "; ".join(f"{t} ({v:.2f})" for t, v in s.titles) + "\n")
+        if s.competences:
+            out.write("            competences: "
+                      + "; ".join(f"{t} ({v:.2f})" for t, v in s.competences) + "\n")
+    return EXIT_OK
+
+
+def _rome_check(args: argparse.Namespace, out: TextIO) -> int:
+    """The validation findings about ROME links; exit 1 when one of them is a violation."""
+    from .backends import open_store
+    from .findings import SEVERITIES
+    from .suggest import curated_links
+    from .validate import rome_check
+
+    report = rome_check(_data_dir(args), store_dir=_store_dir(args))
+    links = curated_links(open_store(_data_dir(args), _store_dir(args)))
+    out.write(f"ROME links: {len(links)} links of {len({x.job for x in links})} jobs to "
+              f"{len({x.code for x in links})} fiches\n")
+    tags = {"violation": "ERROR", "warning": "WARNING", "info": "INFO"}
+    for f in sorted(report.findings, key=lambda f: (SEVERITIES.index(f.severity), f.sort_key())):
+        where = f"{f.source} " if f.source else ""
+        mark = " (accepted)" if f.accepted else ""
+        out.write(f"[{tags[f.severity]}] {where}{f.text(args.lang)}{mark}\n")
+    counts = report.counts()
+    out.write(f"{counts['violation']} violation(s), {counts['warning']} warning(s), "
+              f"{counts['info']} info, {counts['accepted']} accepted\n")
+    return EXIT_OK if report.conforms() else EXIT_VIOLATIONS
+
+
+class _Bar:
+    """A one-line progress bar for a terminal."""
+
+    def __init__(self, out: TextIO, at_least: int) -> None:
+        self.out = out
+        self.at_least = at_least
+        self.shown = False
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if total < self.at_least:
+            return
+        width = 30
+        filled = int(width * done / total) if total else width
+        self.out.write(f"\r  {name} [{'#' * filled}{'.' * (width - filled)}] "
+                       f"{done:,}/{total:,} triples")
+        self.out.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.out.write("\r\033[K")
+            self.shown = False
 
 
 def cmd_push(args: argparse.Namespace, out: TextIO) -> int:
-    from .remote import cli_push
+    """Build the store if needed, then replace each graph on the server."""
+    from .build import ensure_store
+    from .remote import (
+        DEFAULT_TIMEOUT,
+        PROGRESS_MIN_TRIPLES,
+        Endpoint,
+        Pusher,
+        safe_url,
+        store_graphs,
+    )
+    from .workspace import Workspace
 
-    return cli_push(_data_dir(args), _store_dir(args), args, _password(args), out)
+    endpoint = Endpoint(args.endpoint, update=args.update_endpoint, gsp=args.gsp_endpoint,
+                        user=args.user, password=_password(args),
+                        timeout=args.timeout or DEFAULT_TIMEOUT)
+    db, _ = ensure_store(_data_dir(args), _store_dir(args))
+    graphs = store_graphs(db, manifest=Workspace(_store_dir(args)).read_manifest())
+    total = sum(g.triples for g in graphs)
+    bar = _Bar(out, PROGRESS_MIN_TRIPLES) if out.isatty() else None
+    pusher = Pusher(endpoint, progress=bar)
+    how = "Graph Store Protocol" if endpoint.gsp else "SPARQL Update"
+    out.write(f"pushing {len(graphs)} graphs ({total:,} triples) to "
+              f"{safe_url(endpoint.query)} by {how}\n")
+    try:
+        result = pusher.push(graphs)
+    finally:
+        if bar is not None:
+            bar.clear()
+    for p in result.graphs:
+        out.write(f"{p.name}: {p.triples} triples in {p.seconds:.1f} s ({p.method})\n")
+    for iri in result.removed:
+        out.write(f"removed {iri} (not in the data any more)\n")
+    for note in pusher.notes:
+        out.write(f"note: {note}\n")
+    out.write(f"pushed {result.triples} triples in {len(result.graphs)} graphs in "
+              f"{result.seconds:.1f} s\n")
+    return EXIT_OK
 
 
 # --- parser --------------------------------------------------------------------------------------
+
+def _positive(text: str) -> float:
+    """A --timeout: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jobgraph", description="Knowledge graph of French job "
@@ -187,8 +302,11 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--endpoint", help="SPARQL endpoint URL (default: the embedded store)")
         sp.add_argument("--user", help="user name for the endpoint")
         sp.add_argument("--password-env", help="environment variable holding the password")
-        sp.add_argument("--timeout", type=float,
+        sp.add_argument("--timeout", type=_positive,
                         help="seconds to wait for the endpoint (default 60)")
+
+    def lang(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--lang", choices=("fr", "en"), default="fr")
 
     b = sub.add_parser("build", help="convert the curated data to RDF and fill the store")
     common(b)
@@ -200,11 +318,12 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check the data and print a report")
     common(v)
     remote(v)
-    v.add_argument("--format", choices=("text", "markdown", "html", "json", "turtle"), default="text")
+    v.add_argument("--format", choices=("text", "markdown", "html", "json", "turtle"),
+                   default="text")
     v.add_argument("-o", "--output", help="write the report to FILE (atomically)")
     v.add_argument("--fail-on", choices=("violation", "warning"), default="violation")
     v.add_argument("--no-reason", action="store_true", help="skip the OWL consistency check")
-    v.add_argument("--lang", choices=("fr", "en"), default="fr")
+    lang(v)
     v.set_defaults(func=cmd_validate)
 
     qs = sub.add_parser("queries", help="list the stored queries")
@@ -216,7 +335,7 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     q.add_argument("--param", action="append", metavar="NAME=VALUE")
     q.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    q.add_argument("--lang", choices=("fr", "en"), default="fr")
+    lang(q)
     q.set_defaults(func=cmd_query)
 
     pa = sub.add_parser("path", help="career paths from one job to another")
@@ -226,7 +345,7 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("--to", dest="target", required=True)
     pa.add_argument("--format", choices=("text", "svg", "dot"), default="text")
     pa.add_argument("-o", "--output")
-    pa.add_argument("--lang", choices=("fr", "en"), default="fr")
+    lang(pa)
     pa.set_defaults(func=cmd_path)
 
     r = sub.add_parser("rome", help="ROME links: suggest codes for a job, check the links")
@@ -236,8 +355,9 @@ def parser() -> argparse.ArgumentParser:
     rs.add_argument("job")
     rs.add_argument("--top", type=int, default=5)
     rs.set_defaults(func=cmd_rome)
-    rc = rsub.add_parser("check", help="jobs without link, unknown codes, crowded fiches")
+    rc = rsub.add_parser("check", help="the validation findings about ROME links, crowded fiches")
     common(rc)
+    lang(rc)
     rc.set_defaults(func=cmd_rome)
 
     pu = sub.add_parser("push", help="load the graph into a SPARQL server")
@@ -247,7 +367,8 @@ def parser() -> argparse.ArgumentParser:
     pu.add_argument("--gsp-endpoint", help="Graph Store Protocol endpoint URL")
     pu.add_argument("--user")
     pu.add_argument("--password-env")
-    pu.add_argument("--timeout", type=float, help="seconds to wait for the server (default 60)")
+    pu.add_argument("--timeout", type=_positive,
+                    help="seconds to wait for the server (default 60)")
     pu.set_defaults(func=cmd_push)
     return p
 
@@ -263,7 +384,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     try:
         return int(args.func(args, out))
     except DataError as exc:
-        err.write(f"{exc}\n{len(exc.problems)} problem(s) in the curated files; nothing was written.\n")
+        err.write(f"{exc}\n{len(exc.problems)} problem(s) in the curated files; nothing was "
+                  "written.\n")
         return EXIT_INPUT
     except JavaMissing as exc:
         err.write(f"[ERROR] {exc}\n(run with --no-reason to skip the OWL check)\n")

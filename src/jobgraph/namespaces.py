@@ -6,9 +6,26 @@ from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD, DefinedNamespace
 
 __all__ = [
-    "DCTERMS", "GRAPH", "JG", "JGID", "JGSH", "OWL", "PREFIXES", "PROV", "RDF", "RDFS", "SH",
-    "SKOS", "XSD", "ESCO_OCCUPATION_PREFIX", "iri", "graph_iri", "rome_iri", "sector_iri",
+    "DCTERMS",
+    "ESCO_OCCUPATION_PREFIX",
+    "GRAPH",
+    "JG",
+    "JGID",
+    "JGSH",
+    "OWL",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SH",
+    "SKOS",
+    "XSD",
+    "graph_iri",
+    "iri",
     "referential_iri",
+    "rome_iri",
+    "sector_iri",
+    "sparql_prefixes",
 ]
 
 JGID = Namespace("https://w3id.org/jobgraph/id/")
@@ -60,6 +77,8 @@ class JG(DefinedNamespace):
     criterion: URIRef
     inScale: URIRef
     alignedTo: URIRef
+    alignedToMin: URIRef
+    alignedToMax: URIRef
     requires: URIRef
     requiresKey: URIRef
     requiresNew: URIRef
@@ -135,6 +154,12 @@ PREFIXES: dict[str, str] = {
     "rdfs": str(RDFS),
     "sh": str(SH),
 }
+
+
+def sparql_prefixes(*names: str) -> str:
+    """``PREFIX`` lines for SPARQL text made in code: the named prefixes, or all of jobgraph's."""
+    chosen = names or tuple(sorted(PREFIXES))
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in chosen)
 
 
 def referential_iri(referential: str) -> URIRef:

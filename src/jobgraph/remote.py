@@ -16,17 +16,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any
 
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from .backends import Result, Row
+from .backends import Result
 from .errors import EndpointError, UsageError
-from .namespaces import GRAPH, JGID, RDF, XSD, graph_iri
-
-if TYPE_CHECKING:
-    from .validate import ValidationReport
+from .namespaces import GRAPH, JGID, graph_iri
+from .sparql import bind_for_server, with_values
+from .terms import Row, from_json
 
 GRAPH_PREFIX = str(graph_iri(""))
 """Every graph jobgraph pushes is named under this prefix; queries read their union."""
@@ -40,9 +39,6 @@ TEMPLATE_CHUNK_BYTES = 40_000
 _DURATION = b"<http://www.w3.org/2001/XMLSchema#duration>"
 PROGRESS_MIN_TRIPLES = 20_000
 
-_XSD_STRING = str(XSD.string)
-_LANG_STRING = str(RDF.langString)
-_XSD_BOOLEAN = str(XSD.boolean)
 _IRI_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 _BNODE_TOKEN_RE = re.compile(rb"^_:[^\s\"<>@^]+$")
 # Virtuoso reports a query it cannot run as HTTP 500 with an SQL state: that is no transient error
@@ -311,96 +307,17 @@ def _looks_like_results(resp: Response) -> bool:
     return isinstance(data, dict) and "head" in data and ("boolean" in data or "results" in data)
 
 
-def term_from_json(binding: dict[str, str]) -> Node:
-    """A term of SPARQL JSON results as rdflib's, the same whatever the server.
-
-    Virtuoso writes ``typed-literal`` (the 2008 draft's name), ``nodeID://`` blank nodes and
-    booleans as 1/0; language tags are lower-cased, as the embedded store does.
-    """
-    kind, value = binding.get("type"), binding.get("value", "")
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value.removeprefix("nodeID://"))
-    if kind in ("literal", "typed-literal"):
-        lang = binding.get("xml:lang")
-        if lang:
-            return Literal(value, lang=lang.lower())
-        datatype = binding.get("datatype")
-        if datatype and datatype not in (_XSD_STRING, _LANG_STRING):
-            if datatype == _XSD_BOOLEAN and value in ("1", "0"):
-                value = "true" if value == "1" else "false"
-            return Literal(value, datatype=URIRef(datatype))
-        return Literal(value)
-    raise EndpointError(f"unexpected term in the server's results: {binding!r}")
-
-
 def result_from_json(data: dict[str, Any]) -> Result:
     """SPARQL 1.1 Query Results JSON as a Result."""
     variables = [str(v) for v in data.get("head", {}).get("vars", [])]
     rows: list[Row] = []
     for b in data.get("results", {}).get("bindings", []):
-        rows.append(tuple(term_from_json(b[v]) if v in b else None for v in variables))
+        rows.append(tuple(from_json(b[v]) if v in b else None for v in variables))
     return Result(variables, rows)
 
 
 
-def bind(query: str, bindings: Mapping[str, Node]) -> str:
-    """The query with its parameters bound for any server.
-
-    The WHERE group opens with a VALUES block for the parameters that are IRIs (as for the
-    embedded store, ``queries.with_values``) and ``BIND(value AS ?param)`` for those that are
-    literals; each OPTIONAL or EXISTS group that uses a parameter, outside sub-queries, opens with
-    ``BIND(value AS ?param)`` too. The result is the same by SPARQL's semantics (a one-row VALUES
-    block and a BIND opening a group both join one solution binding the parameter, which an inner
-    group sees anyway), and Virtuoso 7.2 needs it:
-
-    - with literals in a VALUES block opening the query, some queries never answer on the whole
-      shipped graph (``rome-profile`` with ``?code`` and ``?lang``, ``competence-usage`` with
-      ``?lang`` and ``?minJobs``: the server thread waits, using no CPU, and stays stuck after the
-      client gives up); opening with BINDs, they answer in 0.1-0.5 s. IRIs stay in VALUES:
-      ``competence-gap`` took 2-3 s with its two jobs bound by BIND, 0.3-0.5 s by VALUES;
-    - it evaluates a FILTER inside OPTIONAL without the variables bound outside (``OPTIONAL {
-      ?j skos:prefLabel ?l FILTER(langMatches(lang(?l), ?lang)) }`` never matches there). BIND
-      rather than VALUES there: with a VALUES block inside OPTIONAL and default-graph-uri,
-      Virtuoso estimates a 20 ms query at 1,500 s and refuses it.
-    """
-    from .queries import WORD_BEFORE, bound_terms, mask, values_block, where_brace
-
-    for name, term in bindings.items():
-        if "\x00" in str(term):
-            # Virtuoso reads the query as a C string: a NUL would end it early
-            raise UsageError(f"parameter ?{name} contains a NUL character")
-    if not bindings:
-        return query
-    terms = bound_terms(bindings)  # names and IRIs checked as for the embedded store
-    masked = mask(query)
-    where = where_brace(masked)
-    stack: list[tuple[int, str, bool]] = []  # open brace, keyword before it, inside a sub-query
-    inserts: list[tuple[int, str]] = []
-    for i, c in enumerate(masked):
-        if c == "{":
-            m = WORD_BEFORE.search(masked, 0, i)
-            word = m.group(1).upper() if m else ""
-            sub = bool(stack and stack[-1][2]) or masked[i + 1:].lstrip()[:6].upper() == "SELECT"
-            stack.append((i, word, sub))
-        elif c == "}" and stack:
-            start, word, sub = stack.pop()
-            if word not in ("OPTIONAL", "EXISTS") or sub:
-                continue
-            used = [name for name in terms if re.search(rf"[?$]{name}\b", masked[start:i])]
-            if used:
-                inserts.append((start + 1, "".join(f" BIND({terms[name]} AS ?{name})"
-                                                   for name in used)))
-    iris = [name for name in terms if not isinstance(bindings[name], Literal)]
-    opening = [values_block(iris, terms)] if iris else []
-    opening += [f"BIND({terms[name]} AS ?{name})" for name in terms
-                if isinstance(bindings[name], Literal)]
-    inserts.append((where + 1, "\n  " + " ".join(opening) + "\n"))
-    text = query
-    for at, block in sorted(inserts, reverse=True):
-        text = text[:at] + block + text[at:]
-    return text
+bind = bind_for_server
 
 
 _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
@@ -496,8 +413,6 @@ class EndpointBackend:
              bindings: Mapping[str, Node] | None = None) -> Result:
         from SPARQLWrapper import DIGEST, JSON, POST, SELECT, URLENCODED, SPARQLWrapper
         from SPARQLWrapper import SPARQLExceptions as sx
-
-        from .queries import with_values
 
         info = self.info
         if bindings:
@@ -900,83 +815,7 @@ def push(graphs: Iterable[GraphData], endpoint: Endpoint, *, progress: Progress 
     return pusher.push(graphs, prune=prune)
 
 
-# --- commands -----------------------------------------------------------------------------------
-
-def validate_remote(endpoint: str, *, user: str | None = None, password: str | None = None,
-                    graphs: Sequence[str] | None = None,
-                    timeout: float | None = None) -> ValidationReport:
-    """The QC queries run on a server's copy of the graph."""
-    from .queries import list_qc
-    from .validate import Finding, ValidationReport, run_qc
-
-    backend = EndpointBackend(endpoint, user=user, password=password, graphs=graphs,
-                              timeout=timeout)
-    report = ValidationReport()
-    start = time.perf_counter()
-    report.findings = sorted(run_qc(backend, list_qc()), key=Finding.sort_key)
-    report.timings["qc"] = report.timings["total"] = time.perf_counter() - start
-    report.notes.append(f"QC queries run on {safe_url(endpoint)} over "
-                        f"{len(backend.graphs())} graphs; SHACL shapes and the OWL check run on "
-                        "the curated files only (jobgraph validate without --endpoint)")
-    return report
-
-
-class _Bar:
-    """A one-line progress bar for a terminal."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.shown = False
-
-    def __call__(self, name: str, done: int, total: int) -> None:
-        if total < PROGRESS_MIN_TRIPLES:
-            return
-        width = 30
-        filled = int(width * done / total) if total else width
-        self.out.write(f"\r  {name} [{'#' * filled}{'.' * (width - filled)}] "
-                       f"{done:,}/{total:,} triples")
-        self.out.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.out.write("\r\033[K")
-            self.shown = False
-
-
-def cli_push(data_dir: Path, store_dir: Path, args: Any, password: str | None,
-             out: TextIO) -> int:
-    """``jobgraph push``: build the store if needed, then replace each graph on the server."""
-    from .build import ensure_store, read_manifest
-
-    endpoint = Endpoint(args.endpoint, update=args.update_endpoint, gsp=args.gsp_endpoint,
-                        user=args.user, password=password,
-                        timeout=getattr(args, "timeout", None) or DEFAULT_TIMEOUT)
-    db, _ = ensure_store(data_dir, store_dir)
-    graphs = store_graphs(db, manifest=read_manifest(store_dir))
-    total = sum(g.triples for g in graphs)
-    bar = _Bar(out) if out.isatty() else None
-    pusher = Pusher(endpoint, progress=bar)
-    how = "Graph Store Protocol" if endpoint.gsp else "SPARQL Update"
-    out.write(f"pushing {len(graphs)} graphs ({total:,} triples) to "
-              f"{safe_url(endpoint.query)} by {how}\n")
-    try:
-        result = pusher.push(graphs)
-    finally:
-        if bar is not None:
-            bar.clear()
-    for p in result.graphs:
-        out.write(f"{p.name}: {p.triples} triples in {p.seconds:.1f} s ({p.method})\n")
-    for iri in result.removed:
-        out.write(f"removed {iri} (not in the data any more)\n")
-    for note in pusher.notes:
-        out.write(f"note: {note}\n")
-    out.write(f"pushed {result.triples} triples in {len(result.graphs)} graphs in "
-              f"{result.seconds:.1f} s\n")
-    return 0
-
-
-__all__ = ["DEFAULT_TIMEOUT", "GRAPH_PREFIX", "Endpoint", "EndpointBackend", "GraphData", "Http",
-           "PushResult", "Pusher", "RetryPolicy", "bind", "chunks", "cli_push", "graphs_of",
-           "probe", "push", "result_from_json", "safe_url", "store_graphs", "temp_graph",
-           "term_from_json", "validate_remote"]
+__all__ = ["DEFAULT_TIMEOUT", "GRAPH_PREFIX", "PROGRESS_MIN_TRIPLES", "Endpoint",
+           "EndpointBackend",
+           "GraphData", "Http", "PushResult", "Pusher", "RetryPolicy", "bind", "chunks", "graphs_of",
+           "probe", "push", "result_from_json", "safe_url", "store_graphs", "temp_graph"]

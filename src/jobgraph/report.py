@@ -7,7 +7,11 @@ import json
 from collections import defaultdict
 from itertools import groupby
 
-from .validate import SEVERITIES, Finding, ValidationReport, compact, report_graph
+from rdflib import Graph, Literal, URIRef
+
+from .findings import SEVERITIES, SEVERITY_IRI, Finding, ValidationReport
+from .namespaces import JG, PREFIXES, RDF, RDFS, SH, SKOS
+from .terms import compact, expand
 
 FORMATS = ("text", "markdown", "html", "json", "turtle")
 _COLOURS = {"violation": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
@@ -119,6 +123,39 @@ def markdown(report: ValidationReport, *, lang: str = "fr", fail_on: str = "viol
 
 def as_json(report: ValidationReport, *, lang: str = "fr", fail_on: str = "violation") -> str:
     return json.dumps(report.to_json(lang, fail_on), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def report_graph(report: ValidationReport) -> Graph:
+    """The findings as a SHACL ``sh:ValidationReport`` graph (messages in French and English)."""
+    g = Graph()
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns)
+    root = URIRef("urn:jobgraph:validation-report")
+    g.add((root, RDF.type, SH.ValidationReport))
+    g.add((root, SH.conforms, Literal(report.conforms())))
+    for i, f in enumerate(sorted(report.findings, key=Finding.sort_key)):
+        r = URIRef(f"urn:jobgraph:validation-result:{i + 1}")
+        g.add((root, SH.result, r))
+        g.add((r, RDF.type, SH.ValidationResult))
+        g.add((r, SH.resultSeverity, SEVERITY_IRI[f.severity]))
+        if f.focus:
+            g.add((r, SH.focusNode, URIRef(f.focus)))
+        if f.path and expand(f.path) != f.path:
+            g.add((r, SH.resultPath, URIRef(expand(f.path))))
+        if f.value is not None:
+            g.add((r, SH.value, Literal(f.value)))
+        if f.rule.startswith("jgsh:"):
+            g.add((r, SH.sourceShape, URIRef(expand(f.rule))))
+        g.add((r, SH.resultMessage, Literal(f.message, lang="fr")))
+        g.add((r, SH.resultMessage, Literal(f.message_en, lang="en")))
+        g.add((r, RDFS.comment, Literal(f"rule {f.rule}")))
+        if f.source:
+            g.add((r, JG.sourceLocation, Literal(f.source)))
+        if f.label:
+            g.add((r, SKOS.prefLabel, Literal(f.label, lang="fr")))
+        if f.accepted:
+            g.add((r, SKOS.editorialNote, Literal(f"accepted: {f.accepted}")))
+    return g
 
 
 def turtle(report: ValidationReport) -> str:

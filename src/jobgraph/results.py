@@ -7,25 +7,11 @@ import io
 import json
 import re
 import shutil
-from typing import Any
-
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
 
 from .backends import Result
-from .namespaces import JGID, XSD
+from .terms import display, to_json
 
 FORMATS = ("table", "csv", "json")
-
-
-def display(term: Node | None) -> str:
-    """A term as a person reads it: IRIs of jobgraph relative to jgid:, literals as text."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        s = str(term)
-        return s[len(str(JGID)):] if s.startswith(str(JGID)) else s
-    return str(term)
 
 
 def table(result: Result, *, width: int | None = None) -> str:
@@ -152,24 +138,9 @@ def as_csv(result: Result) -> str:
     return buf.getvalue()
 
 
-def _json_term(term: Node) -> dict[str, Any]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    if isinstance(term, Literal):
-        out: dict[str, Any] = {"type": "literal", "value": str(term)}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype and term.datatype != XSD.string:
-            out["datatype"] = str(term.datatype)
-        return out
-    raise TypeError(term)
-
-
 def as_json(result: Result) -> str:
     """SPARQL 1.1 Query Results JSON Format."""
-    bindings = [{v: _json_term(t) for v, t in zip(result.variables, row, strict=True)
+    bindings = [{v: to_json(t) for v, t in zip(result.variables, row, strict=True)
                  if t is not None} for row in result.rows]
     doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"

@@ -11,31 +11,10 @@ from rdflib.term import Node
 
 from .convert import Triple
 from .namespaces import JGID, PREFIXES, RDF, XSD
+from .terms import escape, nt
 
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_ESCAPE_RE = re.compile(r'[\\"\n\r\t]')
 _LOCAL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _BASE = str(JGID)
-
-
-def _escape(text: str) -> str:
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], text)
-
-
-def nt(term: Node) -> str:
-    """N-Triples form of a term."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        body = f'"{_escape(str(term))}"'
-        if term.language:
-            return f"{body}@{term.language}"
-        if term.datatype and term.datatype != XSD.string:
-            return f"{body}^^<{term.datatype}>"
-        return body
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    raise TypeError(f"not an RDF term: {term!r}")
 
 
 def nquads(graphs: dict[URIRef, list[Triple]]) -> str:
@@ -79,7 +58,7 @@ class _Shortener:
             for ns, prefix in self.prefixes:
                 local = str(term.datatype)[len(ns):]
                 if str(term.datatype).startswith(ns) and _LOCAL_RE.match(local):
-                    return f'"{_escape(str(term))}"^^{prefix}:{local}'
+                    return f'"{escape(str(term))}"^^{prefix}:{local}'
         return nt(term)
 
 

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import re
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from rdflib.term import Node
 
 from .backends import Backend
+from .catalogue import internal
 from .errors import UsageError
-from .namespaces import JGID
-from .queries import fold
+from .names import fold
 from .rome import V460, RomeData, read_rome
+from .workspace import atomic_write
 
 Vector = npt.NDArray[np.float64]
 
@@ -44,7 +43,6 @@ WEIGHTS = {"title": 1.0, "text": 0.5, "context": 0.5, "missions": 0.2}
 # a title whose best match in all of ROME is weak says little: it is scaled as if 0.5 were the
 # best (on the shipped jobs the best title match is always above 0.5, so this changes no ranking)
 FLOORS = {"title": 0.5}
-CROWDED_AT = 8  # a fiche linked by this many jobs or more is listed by ``rome check``
 _ROME_FILES = (
     f"{V460}/unix_referentiel_code_rome_v460_utf8.csv",
     f"{V460}/unix_cr_gd_dp_v460_utf8.csv",
@@ -200,15 +198,7 @@ def load_index(rome_dir: Path, cache_dir: Path | None = None) -> RomeIndex:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             pass  # a stale or broken cache is rebuilt below
     index = build_index(read_rome(rome_dir))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".rome-suggest-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
     for old in cache_dir.glob("rome-suggest-*.pickle"):
         if old != path:
             old.unlink(missing_ok=True)
@@ -231,32 +221,13 @@ class JobText:
     context: list[str] = field(default_factory=list)
 
 
-_JOB_TEXT_QUERY = """
-PREFIX jg: <https://w3id.org/jobgraph/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?job ?kind ?text WHERE {
-  ?job a jg:Job .
-  { ?job skos:prefLabel ?text . FILTER(langMatches(lang(?text), "fr")) BIND("pref" AS ?kind) }
-  UNION { ?job skos:altLabel ?text . FILTER(langMatches(lang(?text), "fr")) BIND("alt" AS ?kind) }
-  UNION { ?cert jg:givesAccessTo ?job ; jg:accessibleTitle ?text . BIND("alt" AS ?kind) }
-  UNION { ?job jg:mission ?text . BIND("mission" AS ?kind) }
-  UNION { ?job jg:requires ?c . ?c skos:prefLabel ?text . BIND("mission" AS ?kind) }
-  UNION { ?job skos:definition ?text . BIND("mission" AS ?kind) }
-  UNION { ?job jg:family ?f . ?f skos:prefLabel ?text . BIND("context" AS ?kind) }
-  UNION { ?job jg:family ?f0 . ?f0 skos:broader+ ?f . ?f skos:prefLabel ?text .
-          BIND("context" AS ?kind) }
-  UNION { ?job skos:inScheme ?r . ?r jg:sector ?s . ?s skos:prefLabel ?text .
-          FILTER(langMatches(lang(?text), "fr")) BIND("context" AS ?kind) }
-}"""
-
-
 def job_texts(backend: Backend, job: str | None = None) -> dict[str, JobText]:
     """Texts of every job of the store, or of one job (an IRI)."""
     from rdflib import URIRef
 
     bindings: dict[str, Node] | None = {"job": URIRef(job)} if job else None
     texts: dict[str, JobText] = {}
-    for iri, kind, text in sorted(backend.select(_JOB_TEXT_QUERY, bindings).rows,
+    for iri, kind, text in sorted(backend.select(internal("job-text").text, bindings).rows,
                                   key=lambda r: tuple(str(x) for x in r)):
         t = texts.setdefault(str(iri), JobText(str(iri)))
         value = str(text)
@@ -286,16 +257,6 @@ class Link:
     source: str | None
 
 
-_LINKS_QUERY = """
-PREFIX jg: <https://w3id.org/jobgraph/ontology#>
-SELECT ?job ?target ?matchType ?basis ?loc WHERE {
-  ?m a jg:RomeMapping ; jg:mappedJob ?job ; jg:mappedTo ?target .
-  OPTIONAL { ?m jg:matchType ?matchType }
-  OPTIONAL { ?m jg:basis ?basis }
-  OPTIONAL { ?m jg:sourceLocation ?loc }
-}"""
-
-
 def curated_links(backend: Backend, job: str | None = None) -> list[Link]:
     """The curated ROME links of every job, or of one job (an IRI)."""
     from rdflib import URIRef
@@ -304,7 +265,7 @@ def curated_links(backend: Backend, job: str | None = None) -> list[Link]:
     links = [Link(str(j), str(t).rsplit("/", 1)[-1],
                   str(m).rsplit("#", 1)[-1] if m is not None else "",
                   str(b) if b is not None else "", str(loc) if loc is not None else None)
-             for j, t, m, b, loc in backend.select(_LINKS_QUERY, bindings).rows]
+             for j, t, m, b, loc in backend.select(internal("rome-links").text, bindings).rows]
     return sorted(links, key=lambda x: (x.job, x.code))
 
 
@@ -468,148 +429,3 @@ def evaluate(index: RomeIndex, texts: dict[str, JobText], links: list[Link], *,
         if result.jobs:
             result.seconds_per_job = (time.perf_counter() - start) / result.jobs
     return results
-
-
-# --- checking the curated links ------------------------------------------------------------------
-
-@dataclass
-class Crowded:
-    code: str
-    title: str
-    jobs: list[str]
-
-
-@dataclass
-class LinkCheck:
-    """What ``rome check`` reports."""
-
-    jobs: int = 0
-    links: list[Link] = field(default_factory=list)
-    unlinked: list[tuple[str, str, str | None]] = field(default_factory=list)  # job, label, source
-    unknown: list[Link] = field(default_factory=list)
-    crowded: list[Crowded] = field(default_factory=list)
-    legacy: list[tuple[str, str, str | None]] = field(default_factory=list)  # job, code, source
-
-    @property
-    def ok(self) -> bool:
-        return not self.unknown
-
-
-_JOBS_QUERY = """
-PREFIX jg: <https://w3id.org/jobgraph/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?job ?label ?loc ?legacy ?linked WHERE {
-  ?job a jg:Job .
-  OPTIONAL { ?job skos:prefLabel ?label . FILTER(langMatches(lang(?label), "fr")) }
-  OPTIONAL { ?job jg:sourceLocation ?loc }
-  OPTIONAL { ?job jg:legacyRomeCode ?legacy }
-  OPTIONAL { ?m jg:mappedJob ?job . BIND(true AS ?linked) }
-}"""
-
-_FICHES_QUERY = """
-PREFIX jg: <https://w3id.org/jobgraph/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?fiche ?title WHERE {
-  ?fiche a jg:RomeOccupation .
-  OPTIONAL { ?fiche skos:prefLabel ?title }
-}"""
-
-
-def check_links(backend: Backend, *, crowded_at: int = CROWDED_AT) -> LinkCheck:
-    """Jobs without a ROME link, links to codes that are not ROME 4.0 fiches, crowded fiches and
-    legacy codes, read from the store."""
-    result = LinkCheck()
-    seen: dict[str, tuple[str, str | None, bool]] = {}
-    legacy: set[tuple[str, str, str | None]] = set()
-    for job, label, loc, old, linked in backend.select(_JOBS_QUERY).rows:
-        key = str(job)
-        before = seen.get(key, ("", None, False))
-        seen[key] = (before[0] or (str(label) if label is not None else ""),
-                     before[1] or (str(loc) if loc is not None else None),
-                     before[2] or linked is not None)
-        if old is not None:
-            legacy.add((key, str(old), str(loc) if loc is not None else None))
-    result.jobs = len(seen)
-    result.unlinked = sorted((j, lab, loc) for j, (lab, loc, linked) in seen.items() if not linked)
-    result.legacy = sorted(legacy)
-    titles = {str(f).rsplit("/", 1)[-1]: str(t) if t is not None else ""
-              for f, t in backend.select(_FICHES_QUERY).rows}
-    if not titles:
-        raise UsageError("the store has no ROME graph to check the links against: "
-                         "the data folder needs data/rome (see data/rome/README.md)")
-    result.links = curated_links(backend)
-    result.unknown = [link for link in result.links if link.code not in titles]
-    by_code: dict[str, set[str]] = defaultdict(set)
-    for link in result.links:
-        by_code[link.code].add(link.job)
-    result.crowded = sorted((Crowded(c, titles.get(c, ""), sorted(js))
-                             for c, js in by_code.items() if len(js) >= crowded_at),
-                            key=lambda x: (-len(x.jobs), x.code))
-    return result
-
-
-# --- command line --------------------------------------------------------------------------------
-
-def short(iri: str) -> str:
-    """A job IRI as ``<referential>/<id>``."""
-    base = str(JGID)
-    return iri[len(base):].replace("/job/", "/", 1) if iri.startswith(base) else iri
-
-
-def _open(data_dir: Path, store_dir: Path) -> Backend:
-    from .backends import OxigraphBackend
-    from .build import ensure_store
-
-    db, _ = ensure_store(data_dir, store_dir)
-    return OxigraphBackend.open(db)
-
-
-def cli_suggest(data_dir: Path, store_dir: Path, args: Any, out: TextIO) -> int:
-    """``jobgraph rome suggest JOB [--top N]``."""
-    from .queries import resolve_job
-
-    if args.top < 1:
-        raise UsageError(f"--top must be at least 1, got {args.top}")
-    backend = _open(data_dir, store_dir)
-    job = str(resolve_job(backend, args.job))
-    text = job_texts(backend, job).get(job, JobText(job))
-    links = {link.code: link for link in curated_links(backend, job)}
-    index = load_index(Path(data_dir) / "rome", Path(store_dir) / "cache")
-    out.write(f"ROME 4.0 fiches for {short(job)} « {text.label} »\n")
-    if links:
-        out.write("curated: " + ", ".join(f"{c} {x.relation} ({x.basis})"
-                                          for c, x in sorted(links.items())) + "\n")
-    out.write("\n")
-    for rank, s in enumerate(suggest(index, text, top=args.top), 1):
-        mark = "  [curated]" if s.code in links else ""
-        out.write(f"{rank:>3}  {s.score:.3f}  {s.code}  {s.title}{mark}\n")
-        if s.titles:
-            out.write("            titles: "
-                      + "; ".join(f"{t} ({v:.2f})" for t, v in s.titles) + "\n")
-        if s.competences:
-            out.write("            competences: "
-                      + "; ".join(f"{t} ({v:.2f})" for t, v in s.competences) + "\n")
-    return 0
-
-
-def cli_check(data_dir: Path, store_dir: Path, args: Any, out: TextIO) -> int:
-    """``jobgraph rome check``: exit 0 when every link names a ROME 4.0 fiche, 1 otherwise."""
-    c = check_links(_open(data_dir, store_dir))
-    out.write(f"ROME links: {len(c.links)} links of {c.jobs} jobs to "
-              f"{len({x.code for x in c.links})} fiches\n")
-    for link in c.unknown:
-        out.write(f"[ERROR] {link.source or short(link.job)} job {short(link.job)} is linked to "
-                  f"{link.code}, which is not a ROME 4.0 fiche (v460)\n")
-    for job, label, loc in c.unlinked:
-        out.write(f"[WARNING] {loc or short(job)} job {short(job)} « {label} » has no ROME link "
-                  f"(add a row to rome.csv; `jobgraph rome suggest {short(job)}` helps)\n")
-    for crowded in c.crowded:
-        out.write(f"[INFO] fiche {crowded.code} « {crowded.title} » is linked by "
-                  f"{len(crowded.jobs)} jobs: {', '.join(short(j) for j in crowded.jobs)}\n")
-    for job, code, loc in c.legacy:
-        out.write(f"[INFO] {loc or short(job)} job {short(job)} carries the legacy ROME code "
-                  f"{code} (no official table converts it; its ROME 4.0 link is curated)\n")
-    out.write(f"{len(c.unknown)} unknown code(s), {len(c.unlinked)} job(s) without a link, "
-              f"{len(c.crowded)} fiche(s) linked by {CROWDED_AT} jobs or more, "
-              f"{len(c.legacy)} legacy code(s)\n")
-    return 0 if c.ok else 1

@@ -1,387 +1,80 @@
-"""Validation: SHACL core shapes (pyshacl), SPARQL-based shapes and QC queries (embedded store), OWL check."""
+"""Validation: runs the checks in order (loading, SHACL core, SHACL-SPARQL, QC, OWL), each timed, on
+the embedded store or on a server's copy of the graph, and marks the findings maintainers accepted."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
-from rdflib.term import Node
+from rdflib import Graph, Literal
 
 from .backends import Backend, OxigraphBackend
-from .build import STORE_DIR_NAME, Assembled, assemble, build, is_fresh
+from .build import Assembled, assemble, build
+from .catalogue import internal, list_qc
+from .checks import (
+    load_shapes,
+    run_pyshacl,
+    run_qc,
+    run_sparql_rules,
+    shacl_triples,
+    split_shapes,
+)
 from .convert import Triple
-from .errors import JavaMissing
+from .errors import UsageError
+from .findings import Finding, ValidationReport, dedupe
 from .model import AcceptedFinding
-from .namespaces import GRAPH, JG, JGID, JGSH, PREFIXES, RDF, RDFS, SH, SKOS
-from .queries import StoredQuery, list_qc
-from .resources import resource_dir
+from .namespaces import GRAPH, JG, SKOS
+from .terms import compact, display, referential_of
+from .workspace import Workspace
 
-SEVERITIES = ("violation", "warning", "info")
-_SEVERITY_OF = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
-_SEVERITY_IRI = {v: k for k, v in _SEVERITY_OF.items()}
-SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(PREFIXES.items()))
-
-
-@dataclass
-class Finding:
-    """One thing wrong (or worth knowing) about the data, with where to fix it."""
-
-    severity: str
-    rule: str
-    rule_name: str
-    message: str
-    message_en: str
-    focus: str | None = None
-    label: str | None = None
-    path: str | None = None
-    value: str | None = None
-    expected: str | None = None
-    source: str | None = None
-    referential: str | None = None
-    kind: str = "shacl"
-    accepted: str | None = None
-
-    def text(self, lang: str = "fr") -> str:
-        return self.message_en if lang == "en" and self.message_en else self.message
-
-    def sort_key(self) -> tuple[str, str, int, str, str]:
-        return (self.referential or "~", self.focus or "", SEVERITIES.index(self.severity),
-                self.rule, self.value or "")
+# The rules about links to ROME: what ``jobgraph rome check`` shows of a validation
+ROME_RULES = ("jgsh:RomeMappingShape", "jgsh:JobRomeLinkShape", "jgsh:CertificationShape-romeCode",
+              "jgsh:JobShape-legacyRomeCodePattern", "qc:crowded-fiche")
 
 
-@dataclass
-class ValidationReport:
-    findings: list[Finding] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    reasoned: bool = False
+class Steps:
+    """Times the steps of a validation into ``report.timings`` (seconds per step and in total)."""
 
-    def counts(self) -> dict[str, int]:
-        c = Counter(f.severity for f in self.findings if not f.accepted)
-        return {s: c.get(s, 0) for s in SEVERITIES} | {
-            "accepted": sum(1 for f in self.findings if f.accepted)}
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        self.start = time.perf_counter()
 
-    def per_rule(self) -> dict[str, int]:
-        return dict(sorted(Counter(f.rule for f in self.findings).items()))
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.timings[name] = time.perf_counter() - t
 
-    def conforms(self, fail_on: str = "violation") -> bool:
-        failing = {"violation"} if fail_on == "violation" else {"violation", "warning"}
-        return not any(f.severity in failing and not f.accepted for f in self.findings)
-
-    def to_json(self, lang: str = "fr", fail_on: str = "violation") -> dict[str, Any]:
-        findings = []
-        for f in sorted(self.findings, key=Finding.sort_key):
-            d = asdict(f)
-            d["message"] = f.text(lang)
-            d.pop("message_en")
-            findings.append(d)
-        return {"conforms": self.conforms(fail_on),
-                "summary": {"counts": self.counts(), "rules": self.per_rule(),
-                            "reasoned": self.reasoned, "notes": self.notes,
-                            "seconds": {k: round(v, 3) for k, v in self.timings.items()}},
-                "findings": findings}
-
-
-# --- shapes --------------------------------------------------------------------------------------
-
-@dataclass
-class SparqlRule:
-    """A SHACL-SPARQL constraint, run here as one query over all focus nodes of the store."""
-
-    shape: URIRef
-    target_class: URIRef | None
-    select: str
-    name: str
-    message_fr: str
-    message_en: str
-    severity: str
-    path: URIRef | None = None
-
-
-def load_shapes(directory: Path | None = None) -> Graph:
-    g = Graph()
-    for path in sorted((directory or resource_dir("shapes")).glob("*.ttl")):
-        g.parse(path, format="turtle")
-    return g
-
-
-def split_shapes(shapes: Graph) -> tuple[Graph, list[SparqlRule]]:
-    """SHACL-core part for pyshacl, and the SPARQL-based constraints to run on the store.
-
-    pyshacl re-parses a constraint's query for every focus node (about 1 ms each on rdflib);
-    a single query binding ``$this`` over the whole target gives the same results at once.
-    """
-    core = Graph()
-    for t in shapes:
-        core.add(t)
-    rules: list[SparqlRule] = []
-    for shape, constraint in list(shapes.subject_objects(SH.sparql)):
-        core.remove((shape, SH.sparql, constraint))
-        select = shapes.value(constraint, SH.select)
-        if select is None:
-            continue
-        target = shapes.value(shape, SH.targetClass)
-        rules.append(SparqlRule(
-            shape=constraint if isinstance(constraint, URIRef) else URIRef(str(shape)),
-            target_class=target if isinstance(target, URIRef) else None,
-            select=str(select),
-            name=_lang_value(shapes, constraint, SH.name, "en")
-            or _lang_value(shapes, shape, SH.name, "en") or _local(shape),
-            message_fr=_lang_value(shapes, constraint, SH.message, "fr")
-            or _lang_value(shapes, shape, SH.message, "fr") or "",
-            message_en=_lang_value(shapes, constraint, SH.message, "en")
-            or _lang_value(shapes, shape, SH.message, "en") or "",
-            severity=_severity(shapes.value(constraint, SH.severity)
-                               or shapes.value(shape, SH.severity)),
-            path=shapes.value(shape, SH.path),  # type: ignore[arg-type]
-        ))
-    return core, sorted(rules, key=lambda r: str(r.shape))
-
-
-def _severity(term: Node | None) -> str:
-    return _SEVERITY_OF.get(term, "violation") if isinstance(term, URIRef) else "violation"
-
-
-def _lang_value(g: Graph, s: Node, p: URIRef, lang: str) -> str | None:
-    values = list(g.objects(s, p))
-    for v in values:
-        if isinstance(v, Literal) and v.language == lang:
-            return str(v)
-    for v in values:
-        if isinstance(v, Literal) and not v.language:
-            return str(v)
-    return None
-
-
-def _local(term: Node) -> str:
-    s = str(term)
-    return re.split(r"[#/]", s)[-1]
-
-
-def compact(term: Node | str | None) -> str | None:
-    """IRIs shortened with jobgraph's prefixes, literals as their text."""
-    if term is None:
-        return None
-    if isinstance(term, Literal):
-        return str(term)
-    s = str(term)
-    for prefix, ns in sorted(PREFIXES.items(), key=lambda x: -len(x[1])):
-        if s.startswith(ns):
-            return f"{prefix}:{s[len(ns):]}"
-    return s
-
-
-def _fill(template: str, values: dict[str, str | None]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        v = values.get(m.group(1))
-        return v if v is not None else m.group(0)
-
-    return re.sub(r"\{[?$](\w+)\}", sub, template)
-
-
-# --- running the checks --------------------------------------------------------------------------
-
-def _subclasses(backend: Backend, cls: URIRef) -> list[URIRef]:
-    rows = backend.select(SPARQL_PREFIXES + "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf+ ?top }",
-                          {"top": cls}).rows
-    return [cls, *sorted(URIRef(str(r[0])) for r in rows if isinstance(r[0], URIRef))]
-
-
-def run_sparql_rules(backend: Backend, rules: Iterable[SparqlRule]) -> list[Finding]:
-    findings = []
-    for rule in rules:
-        # the constraint's SELECT is nested as a sub-query joined with the shape's target, which is
-        # what SHACL's pre-binding of $this means when $this only appears in the WHERE pattern;
-        # one query per target class (and sub-class) keeps the join selective
-        if rule.target_class is not None:
-            query = SPARQL_PREFIXES + ("SELECT * WHERE { ?this a ?targetClass . { "
-                                       + _strip_prefixes(rule.select) + " } }")
-            runs = [{"targetClass": c} for c in _subclasses(backend, rule.target_class)]
-        else:
-            query, runs = SPARQL_PREFIXES + _strip_prefixes(rule.select), [{}]
-        seen: set[tuple[tuple[str, str | None], ...]] = set()
-        for bindings in runs:
-            for row in backend.select(query, bindings).dicts():
-                values = {k: compact(v) for k, v in row.items()}
-                # a resource with several labels gives one row per label: report it once
-                key = tuple(sorted((k, v) for k, v in values.items() if not k.lower().endswith("label")))
-                if key in seen:
-                    continue
-                seen.add(key)
-                findings.append(Finding(
-                    severity=rule.severity, rule=compact(rule.shape) or "", rule_name=rule.name,
-                    message=_fill(rule.message_fr, values), message_en=_fill(rule.message_en, values),
-                    focus=str(row.get("this")) if row.get("this") is not None else None,
-                    path=compact(row.get("path") or rule.path), value=values.get("value"),
-                    expected=values.get("expected"), kind="sparql"))
-    return findings
-
-
-def _strip_prefixes(select: str) -> str:
-    return re.sub(r"(?im)^\s*PREFIX\s+\S*:\s*<[^>]*>\s*$", "", select).strip()
-
-
-def run_qc(backend: Backend, queries: Iterable[StoredQuery]) -> list[Finding]:
-    findings = []
-    for q in queries:
-        result = backend.select(q.text)
-        for row in result.dicts():
-            values = {k: compact(v) for k, v in row.items()}
-            focus = row.get("focus")
-            findings.append(Finding(
-                severity=q.meta.get("severity", "violation"), rule=f"qc:{q.name}",
-                rule_name=q.summary, message=_fill(q.meta.get("message-fr", q.summary), values),
-                message_en=_fill(q.meta.get("message-en", q.summary), values),
-                focus=str(focus) if focus is not None else None, path=values.get("path"),
-                value=values.get("value"), expected=values.get("expected"), kind="qc"))
-    return findings
-
-
-_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
-# what lets pyshacl read triples whatever their predicate: then every triple is kept
-_OPEN_WORLD = (SH.closed, SH.target, SH.rule, SH.expression, SH.sparql, SH.js)
-
-
-def hoist_properties(shapes: Graph) -> Graph:
-    """The same checks, with each property shape of a targeted node shape given that node shape's
-    targets and validated on its own.
-
-    pyshacl validates a property shape nested under a node shape once per focus node, reading the
-    shape's parameters again each time (~0.1 ms); a property shape with targets is validated once
-    for all its focus nodes. Same results (a nested property shape reports the same focus node,
-    shape, path and value), 3–4× faster on large data (benchmarks/README.md, "Profiles"). A node
-    shape that another shape refers to (sh:node, sh:qualifiedValueShape …) keeps its properties.
-    """
-    out = Graph()
-    for t in shapes:
-        out.add(t)
-    for node, prop in list(shapes.subject_objects(SH.property)):
-        targets = [(p, o) for p in _TARGETS for o in shapes.objects(node, p)]
-        if not targets or (None, None, node) in shapes:
-            continue
-        out.remove((node, SH.property, prop))
-        for p, o in targets:
-            out.add((prop, p, o))
-    return out
-
-
-def shacl_triples(triples: Iterable[Triple], shapes: Graph) -> Iterator[Triple]:
-    """The triples SHACL-core ``shapes`` can reach: those whose predicate the shapes name, and
-    the types. Core constraints follow only the paths and predicates they name (rdf:type and
-    rdfs:subClassOf for classes), so the others (missions, notes, source lines …, a quarter of the
-    curated triples) need not be in pyshacl's graph."""
-    if any((None, p, None) in shapes for p in _OPEN_WORLD):
-        yield from triples
-        return
-    names = {x for t in shapes for x in t if isinstance(x, URIRef)} | {RDF.type, RDFS.subClassOf}
-    for t in triples:
-        if t[1] in names:
-            yield t
-
-
-def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Finding]:
-    """SHACL core over the curated graphs (small), the ontology giving the class hierarchy."""
-    from pyshacl import validate as shacl_validate
-
-    for t in ontology.triples((None, RDFS.subClassOf, None)):
-        data.add(t)
-    # inplace: the caller's graph is built for this call only; copying it costs ~0.3 s
-    _, results, _ = shacl_validate(data, shacl_graph=hoist_properties(shapes), inference="none",
-                                   advanced=True, allow_warnings=True, inplace=True)
-    findings = []
-    for r in results.subjects(RDF.type, SH.ValidationResult):
-        shape = results.value(r, SH.sourceShape)
-        focus = results.value(r, SH.focusNode)
-        value = results.value(r, SH.value)
-        path = results.value(r, SH.resultPath)
-        component = results.value(r, SH.sourceConstraintComponent)
-        severity = _severity(results.value(r, SH.resultSeverity))
-        parent = next(iter(shapes.subjects(SH.property, shape)), None) if shape is not None else None
-        msg_fr = (_lang_value(shapes, shape, SH.message, "fr") if shape is not None else None) or \
-            (_lang_value(shapes, parent, SH.message, "fr") if parent is not None else None) or \
-            str(results.value(r, SH.resultMessage) or "")
-        msg_en = (_lang_value(shapes, shape, SH.message, "en") if shape is not None else None) or \
-            (_lang_value(shapes, parent, SH.message, "en") if parent is not None else None) or \
-            str(results.value(r, SH.resultMessage) or "")
-        values = {"value": compact(value), "this": compact(focus)}
-        findings.append(Finding(
-            severity=severity,
-            rule=(compact(shape) if isinstance(shape, URIRef) else compact(parent)) or "shacl",
-            rule_name=(_lang_value(shapes, shape, SH.name, "en") if shape is not None else None)
-            or (_local(component) if component is not None else "shacl"),
-            message=_fill(msg_fr, values), message_en=_fill(msg_en, values),
-            focus=str(focus) if focus is not None else None,
-            path=compact(path) if not isinstance(path, BNode) else None,
-            value=compact(value) if not isinstance(value, BNode) else None,
-            expected=_expected(shapes, shape, component), kind="shacl"))
-    return findings
-
-
-_PARAMS = {
-    "MinCountConstraintComponent": (SH.minCount, "at least {}"),
-    "MaxCountConstraintComponent": (SH.maxCount, "at most {}"),
-    "ClassConstraintComponent": (SH["class"], "an instance of {}"),
-    "DatatypeConstraintComponent": (SH.datatype, "a literal of type {}"),
-    "PatternConstraintComponent": (SH.pattern, "text matching {}"),
-    "MinInclusiveConstraintComponent": (SH.minInclusive, ">= {}"),
-    "MaxInclusiveConstraintComponent": (SH.maxInclusive, "<= {}"),
-    "MinLengthConstraintComponent": (SH.minLength, "at least {} characters"),
-    "NodeKindConstraintComponent": (SH.nodeKind, "{}"),
-    "HasValueConstraintComponent": (SH.hasValue, "{}"),
-    "QualifiedMinCountConstraintComponent": (SH.qualifiedMinCount, "at least {} matching value(s)"),
-    "QualifiedMaxCountConstraintComponent": (SH.qualifiedMaxCount, "at most {} matching value(s)"),
-    "LanguageInConstraintComponent": (SH.languageIn, "a language among {}"),
-    "InConstraintComponent": (SH["in"], "one of {}"),
-}
-
-
-def _expected(shapes: Graph, shape: Node | None, component: Node | None) -> str | None:
-    if shape is None or component is None:
-        return None
-    explicit = shapes.value(shape, JGSH.expected)
-    if explicit is not None:
-        return str(explicit)
-    spec = _PARAMS.get(_local(component))
-    if spec is None:
-        return None
-    value = shapes.value(shape, spec[0])
-    if value is None:
-        return None
-    if isinstance(value, BNode):
-        items = [compact(v) or "" for v in Collection(shapes, value)]
-        return spec[1].format(", ".join(items))
-    return spec[1].format(compact(value))
-
-
-def _graph_of(triples: Iterable[Triple]) -> Graph:
-    g = Graph()
-    for t in triples:
-        g.add(t)
-    return g
+    def done(self) -> ValidationReport:
+        self.report.timings["total"] = time.perf_counter() - self.start
+        self.report.findings = dedupe(self.report.findings)
+        self.report.findings.sort(key=Finding.sort_key)
+        return self.report
 
 
 def curated_triples(assembled: Assembled) -> list[Triple]:
     return [t for g, ts in assembled.graphs.items() if g != GRAPH.ONTOLOGY for t in ts]
 
 
+def _graph_of(triples: list[Triple]) -> Graph:
+    g = Graph()
+    for t in triples:
+        g.add(t)
+    return g
+
+
 def run_reasoner(assembled: Assembled, cache_dir: Path) -> tuple[list[Finding], str]:
     """OWL consistency of the ontology with the curated individuals (not ROME), cached by content."""
     from .reason import reason
 
-    g = Graph()
-    for t in assembled.graphs[GRAPH.ONTOLOGY]:
-        g.add(t)
-    for t in curated_triples(assembled):
-        g.add(t)
+    g = _graph_of(assembled.graphs[GRAPH.ONTOLOGY] + curated_triples(assembled))
     digest = hashlib.sha256(
         "".join(sorted(f"{s} {p} {o}\n" for s, p, o in g)).encode()).hexdigest()[:20]
     cache = cache_dir / f"owl-{digest}.json"
@@ -443,10 +136,9 @@ def _enrich(findings: list[Finding], assembled: Assembled) -> list[AcceptedFindi
         found_loc, found_label = info.get(f.focus, (None, None))
         f.source = f.source or found_loc
         f.label = f.label or found_label
-        if f.referential is None and f.focus.startswith(str(JGID)):
-            first = f.focus[len(str(JGID)):].split("/", 1)[0]
-            if first in assembled.dataset.referentials or first == "rome":
-                f.referential = first
+        first = referential_of(f.focus)
+        if f.referential is None and (first in assembled.dataset.referentials or first == "rome"):
+            f.referential = first
     used: set[int] = set()
     for f in findings:
         if f.focus is None:
@@ -457,8 +149,8 @@ def _enrich(findings: list[Finding], assembled: Assembled) -> list[AcceptedFindi
             continue
         # an accepted finding names its focus by id ("auditeur-interne"), by kind and id
         # ("job/auditeur-interne", when ids of two kinds collide) or by IRI, full or compact
-        local = f.focus[len(str(JGID)) + len(ref.id) + 1:] if f.focus.startswith(
-            f"{JGID}{ref.id}/") else ""
+        local = display(f.focus).removeprefix(f"{ref.id}/") if referential_of(f.focus) == ref.id \
+            else ""
         names = {f.focus, compact(f.focus), local, local.split("/", 1)[-1] or ref.id}
         for acc in ref.accepted:
             if acc.rule == f.rule and acc.focus in names:
@@ -468,134 +160,93 @@ def _enrich(findings: list[Finding], assembled: Assembled) -> list[AcceptedFindi
             if id(acc) not in used]
 
 
-def annotate_remote(report: ValidationReport, data_dir: Path) -> None:
-    """Give a server's findings the curated files' locations, labels and accepted findings.
-
-    The server holds triples only: which finding a maintainer accepted, and in which file and
-    line a job is, come from the data folder the graph was pushed from (ROME is not read).
-    """
-    assembled = assemble(data_dir, data_dir / ".unused-cache", rome=False)
-    stale = _enrich(report.findings, assembled)
-    report.notes.append(f"locations and accepted findings read from {data_dir}")
-    for acc in stale:
-        if acc.rule.startswith("qc:"):  # the shapes' findings are not looked for on a server
-            report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' "
-                                "matches no finding on the server (pushed from other data?)")
-
-
-def check_graph(data: Graph, *, ontology: Graph | None = None, shapes_dir: Path | None = None,
-                queries_dir: Path | None = None, reference: Graph | None = None) -> list[Finding]:
-    """Run the SHACL shapes (core and SPARQL) and the QC queries on a small graph, in memory.
-
-    ``data`` plays the curated graphs; ``reference`` (e.g. a few ROME fiches) is added to the
-    queried store only, as ROME is in the real store. Used by the shape fixtures' tests.
-    """
-    from .build import ontology_triples
-    from .serialize import nquads
-
-    onto = ontology if ontology is not None else _graph_of(ontology_triples())
-    core, sparql_rules = split_shapes(load_shapes(shapes_dir))
-    findings = run_pyshacl(_graph_of(shacl_triples(data, core)), core, onto)
-    graphs: dict[URIRef, list[Triple]] = {GRAPH.ONTOLOGY: list(onto), URIRef("urn:jobgraph:data"): list(data)}
-    if reference is not None:
-        graphs[GRAPH.ROME] = list(reference)
-    backend = OxigraphBackend.from_nquads(nquads(graphs))
-    findings += run_sparql_rules(backend, sparql_rules)
-    findings += run_qc(backend, list_qc(queries_dir))
-    return _dedupe(findings)
-
-
 def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
              shapes_dir: Path | None = None, queries_dir: Path | None = None) -> ValidationReport:
     """Run every check on the data of ``data_dir``; structure errors raise DataError first."""
     report = ValidationReport()
-    t0 = time.perf_counter()
-    assembled = assemble(data_dir, store_dir / "cache")
-    report.timings["load"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
-    if not is_fresh(data_dir, store_dir):
-        # the data just loaded and converted, not read a second time (20 s at ×100)
-        build(data_dir, store_dir=store_dir, assembled=assembled)
-    backend = OxigraphBackend.open(store_dir / STORE_DIR_NAME / "db")
-    report.timings["store"] = time.perf_counter() - t
-
-    t = time.perf_counter()
+    steps = Steps(report)
+    ws = Workspace(Path(store_dir))
+    with steps.step("load"):
+        assembled = assemble(data_dir, ws.cache)
+    with steps.step("store"):
+        if not ws.is_fresh(data_dir):
+            # the data just loaded and converted, not read a second time (20 s at ×100)
+            build(data_dir, store_dir=store_dir, assembled=assembled)
+        backend = OxigraphBackend.open(ws.db)
     shapes = load_shapes(shapes_dir)
     core, sparql_rules = split_shapes(shapes)
-    data = _graph_of(shacl_triples(curated_triples(assembled), core))
-    ontology = _graph_of(assembled.graphs[GRAPH.ONTOLOGY])
-    report.findings += run_pyshacl(data, core, ontology)
-    del data, ontology
-    report.timings["shacl-core"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    report.findings += run_sparql_rules(backend, sparql_rules)
-    report.timings["shacl-sparql"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    report.findings += run_qc(backend, list_qc(queries_dir))
-    report.timings["qc"] = time.perf_counter() - t
-
+    with steps.step("shacl-core"):
+        data = _graph_of(list(shacl_triples(curated_triples(assembled), core)))
+        report.findings += run_pyshacl(data, core, _graph_of(assembled.graphs[GRAPH.ONTOLOGY]))
+        del data
+    with steps.step("shacl-sparql"):
+        report.findings += run_sparql_rules(backend, sparql_rules)
+    with steps.step("qc"):
+        report.findings += run_qc(backend, list_qc(queries_dir))
     if reason:
-        t = time.perf_counter()
-        try:
-            owl, how = run_reasoner(assembled, store_dir / "cache")
-        except JavaMissing:
-            raise
+        with steps.step("owl"):
+            owl, how = run_reasoner(assembled, ws.cache)
         report.findings += owl
         report.reasoned = True
         report.notes.append(f"OWL check (HermiT): {how}")
-        report.timings["owl"] = time.perf_counter() - t
     else:
         report.notes.append("OWL check skipped (--no-reason)")
-
     for acc in _enrich(report.findings, assembled):
         report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' matches no "
                             "finding (remove it from accepted-findings.yaml?)")
-    report.findings = _dedupe(report.findings)
-    report.findings.sort(key=Finding.sort_key)
-    report.timings["total"] = time.perf_counter() - t0
+    return steps.done()
+
+
+def validate_backend(backend: Backend, *, where: str, graphs: int,
+                     data_dir: Path | None = None) -> ValidationReport:
+    """The checks that read the graph as a whole (SHACL-SPARQL rules and QC queries) run on a
+    server's copy of it (``backend``). With ``data_dir``, the folder the graph was pushed from,
+    findings get their file:line and the maintainers' acceptances (ROME is not read)."""
+    report = ValidationReport()
+    steps = Steps(report)
+    _, sparql_rules = split_shapes(load_shapes())
+    qc = list_qc()
+    with steps.step("shacl-sparql"):
+        report.findings += run_sparql_rules(backend, sparql_rules)
+    with steps.step("qc"):
+        report.findings += run_qc(backend, qc)
+    ran = {compact(r.shape) for r in sparql_rules} | {f"qc:{q.name}" for q in qc}
+    report.notes.append(f"SHACL-SPARQL rules and QC queries run on {where} over {graphs} graphs; "
+                        "the SHACL core shapes and the OWL check run on the curated files only "
+                        "(jobgraph validate without --endpoint)")
+    if data_dir is not None:
+        assembled = assemble(data_dir, Path(data_dir) / ".unused-cache", rome=False)
+        stale = _enrich(report.findings, assembled)
+        report.notes.append(f"locations and accepted findings read from {data_dir}")
+        for acc in stale:
+            if acc.rule not in ran:  # the SHACL core shapes are not run on a server
+                continue
+            report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' "
+                                "matches no finding on the server (pushed from other data?)")
+    return steps.done()
+
+
+def rome_view(findings: list[Finding]) -> list[Finding]:
+    """The findings about links to ROME (``ROME_RULES``), sorted."""
+    return sorted((f for f in findings if f.rule.startswith(ROME_RULES)), key=Finding.sort_key)
+
+
+def rome_check(data_dir: Path, *, store_dir: Path) -> ValidationReport:
+    """What ``jobgraph rome check`` shows: the validation findings about links to ROME, and
+    fiches linked by many jobs (information: a link worth a second look)."""
+    report = validate(data_dir, store_dir=store_dir, reason=False)
+    backend = OxigraphBackend.open(Workspace(Path(store_dir)).db)
+    fiches = backend.select(internal("rome-fiche-count").text).rows[0][0]
+    if not int(str(fiches or 0)):
+        raise UsageError("the store has no ROME graph to check the links against: the data "
+                         "folder needs data/rome (see data/rome/README.md)")
+    crowded = run_qc(backend, [internal("crowded-fiche")])
+    for f in crowded:  # ROME's fiches: no curated file to point at
+        f.referential = "rome"
+    report.findings = rome_view(report.findings + crowded)
+    report.notes = [n for n in report.notes if "OWL" not in n]
     return report
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
-    seen: dict[tuple[Any, ...], Finding] = {}
-    for f in findings:
-        seen.setdefault((f.rule, f.focus, f.path, f.value, f.expected, f.message), f)
-    return list(seen.values())
-
-
-def report_graph(report: ValidationReport) -> Graph:
-    """The findings as a SHACL ``sh:ValidationReport`` graph (messages in French and English)."""
-    g = Graph()
-    for p, ns in PREFIXES.items():
-        g.bind(p, ns)
-    root = URIRef("urn:jobgraph:validation-report")
-    g.add((root, RDF.type, SH.ValidationReport))
-    g.add((root, SH.conforms, Literal(report.conforms())))
-    for i, f in enumerate(sorted(report.findings, key=Finding.sort_key)):
-        r = URIRef(f"urn:jobgraph:validation-result:{i + 1}")
-        g.add((root, SH.result, r))
-        g.add((r, RDF.type, SH.ValidationResult))
-        g.add((r, SH.resultSeverity, _SEVERITY_IRI[f.severity]))
-        if f.focus:
-            g.add((r, SH.focusNode, URIRef(f.focus)))
-        if f.path and ":" in f.path:
-            prefix, local = f.path.split(":", 1)
-            if prefix in PREFIXES:
-                g.add((r, SH.resultPath, URIRef(PREFIXES[prefix] + local)))
-        if f.value is not None:
-            g.add((r, SH.value, Literal(f.value)))
-        if f.rule.startswith("jgsh:"):
-            g.add((r, SH.sourceShape, URIRef(PREFIXES["jgsh"] + f.rule[5:])))
-        g.add((r, SH.resultMessage, Literal(f.message, lang="fr")))
-        g.add((r, SH.resultMessage, Literal(f.message_en, lang="en")))
-        g.add((r, RDFS.comment, Literal(f"rule {f.rule}")))
-        if f.source:
-            g.add((r, JG.sourceLocation, Literal(f.source)))
-        if f.label:
-            g.add((r, SKOS.prefLabel, Literal(f.label, lang="fr")))
-        if f.accepted:
-            g.add((r, SKOS.editorialNote, Literal(f"accepted: {f.accepted}")))
-    return g
+__all__ = ["ROME_RULES", "Steps", "rome_check", "rome_view", "run_reasoner", "validate",
+           "validate_backend"]

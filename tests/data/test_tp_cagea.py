@@ -6,7 +6,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
