@@ -20,7 +20,7 @@ from .catalogue import internal
 from .errors import UsageError
 from .names import fold
 from .rome import V460, RomeData, read_rome
-from .workspace import atomic_write
+from .workspace import read_cache, write_cache
 
 Vector = npt.NDArray[np.float64]
 
@@ -189,19 +189,21 @@ def load_index(rome_dir: Path, cache_dir: Path | None = None) -> RomeIndex:
     if cache_dir is None:
         return build_index(read_rome(rome_dir))
     path = cache_dir / f"rome-suggest-{_rome_key(rome_dir)}.pickle"
-    if path.exists():
+    # unpickled only when its size and SHA-256 are those written with it: a truncated pickle is
+    # made again, with a note, instead of failing (or being half read)
+    data = read_cache(path)
+    if data is not None:
         try:
-            with path.open("rb") as fh:
-                cached = pickle.load(fh)
+            cached = pickle.loads(data)
             if isinstance(cached, RomeIndex):
                 return cached
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            pass  # a stale or broken cache is rebuilt below
+        except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+            pass  # written by another version of the libraries: made again below
     index = build_index(read_rome(rome_dir))
-    atomic_write(path, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
-    for old in cache_dir.glob("rome-suggest-*.pickle"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    if write_cache(path, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)):
+        for old in cache_dir.glob("rome-suggest-*.pickle*"):
+            if not old.name.startswith(path.name):
+                old.unlink(missing_ok=True)
     return index
 
 

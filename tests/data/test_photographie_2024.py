@@ -390,8 +390,10 @@ def _filiere(ref, family_id):
 
 def test_progression_counts_per_basis(jobs):
     bases = [p["basis"] for _, _, p in _edges(jobs)]
-    assert (bases.count("explicit"), bases.count("ladder"), len(bases)) == (35, 62, 97)
-    assert len({(a, b) for a, b, _ in _edges(jobs)}) == 97
+    # 62 rungs, and 4 from a line's top cadre straight to its own director beside the generic
+    # deputy post (test_ladder_edges_skip_no_rung_and_close_no_cycle)
+    assert (bases.count("explicit"), bases.count("ladder"), len(bases)) == (35, 66, 101)
+    assert len({(a, b) for a, b, _ in _edges(jobs)}) == 101
 
 
 def test_ladder_edges_go_up_inside_their_filiere(ref, jobs):
@@ -425,10 +427,15 @@ def test_ladder_edges_skip_no_rung_and_close_no_cycle(jobs):
         return seen
 
     assert not [j["id"] for j in jobs if j["id"] in reachable(j["id"])]
-    # a ladder edge is one rung: no other path already leads from its start to its end
+    # a ladder edge is one rung: no other path already leads from its start to its end, but for
+    # the steps to a line's own director beside « Adjoint au directeur », a deputy of any
+    # department (lines 548-550, 975-977): a counsellor shows the direct step too
+    by_id = {j["id"]: j for j in jobs}
     for a, b, p in _edges(jobs):
-        if p["basis"] == "ladder":
+        if p["basis"] == "ladder" and "generic deputy post Adjoint au directeur" not in p["note"]:
             assert b not in reachable(a, skip=(a, b)), (a, b)
+        elif p["basis"] == "ladder":
+            assert {by_id[n]["label"] for n in nxt[a]} >= {"Adjoint au directeur"}, (a, b)
 
 
 def test_every_filiere_ladder_reaches_its_top(jobs):
