@@ -1,10 +1,17 @@
 """Shared pytest fixtures: the private SPARQL servers of tests/servers.py, the shipped store."""
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 pytest_plugins = ["servers"]
+
+# hypothesis keeps its caches (and an example database, which the tests turn off) in
+# .hypothesis/ under the working directory: kept out of the repository, so that a run writes
+# nothing there and CI's runs do not depend on an earlier one
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "jobgraph-hypothesis")
 
 
 @pytest.fixture(scope="session")
