@@ -97,8 +97,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
         report = validate(_data_dir(args), store_dir=_store_dir(args), reason=not args.no_reason)
     colour = args.output is None and out.isatty() and args.format == "text"
-    _emit(render(report, args.format, lang=args.lang, colour=colour, fail_on=args.fail_on),
-          args.output, out)
+    _emit(render(report, args.format, lang=args.lang, colour=colour, fail_on=args.fail_on,
+                 show_accepted=args.show_accepted), args.output, out)
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_VIOLATIONS
 
 
@@ -323,6 +323,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("-o", "--output", help="write the report to FILE (atomically)")
     v.add_argument("--fail-on", choices=("violation", "warning"), default="violation")
     v.add_argument("--no-reason", action="store_true", help="skip the OWL consistency check")
+    v.add_argument("--show-accepted", action="store_true",
+                   help="list the accepted findings (text and Markdown count them by default)")
     lang(v)
     v.set_defaults(func=cmd_validate)
 
