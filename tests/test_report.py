@@ -208,7 +208,7 @@ def test_html_renders_rows_and_filters_in_chromium(tmp_path: Path, fragment: str
     visible = [r for r in parser.rows if "display: none" not in r.get("style", "")]
     assert len(visible) == shown
     assert re.search(rf'<span id="shown">{shown}</span>', dom)
-    assert "data/cci-2015/jobs.yaml:12" in dom and "Auditeur" in dom
+    assert "data/<wbr>cci-2015/<wbr>jobs.yaml:12" in dom and "Auditeur" in dom
 
 
 def test_html_summary_is_filled_and_accepted_rows_are_acknowledged(tmp_path: Path) -> None:

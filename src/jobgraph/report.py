@@ -296,8 +296,8 @@ th{background:#f0f0f0}
 #findings{width:100%;table-layout:fixed}
 #findings td{overflow-wrap:anywhere;word-break:break-word}
 #findings col.c-status{width:9rem} #findings col.c-ref{width:9rem} #findings col.c-item{width:14%}
-#findings col.c-file{width:11rem} #findings col.c-details{width:22%}
-.summary td.n{text-align:right;min-width:4rem}
+#findings col.c-file{width:13rem} #findings col.c-details{width:21%}
+.summary .n{text-align:right;min-width:4rem}
 .violation{color:#b00020;font-weight:600} .warning{color:#8a4b00;font-weight:600}
 .info{color:#006a8a}
 tr.accepted td{background:#f4f7f4;color:#4a4f4a}
@@ -355,9 +355,15 @@ def _html_row(f: Finding, lang: str) -> str:
             f'data-rule="{e(f.rule)}" data-status="{"accepted" if f.accepted else "fix"}" '
             f'class="{"accepted" if f.accepted else "fix"}">'
             f'<td>{status}</td><td>{e(f.referential or "")}</td>'
-            f'<td>{e(f.label or "")}<br><code>{e(compact(f.focus) or "")}</code></td>'
+            f'<td>{e(f.label or "")}<br><code>{_breakable(compact(f.focus))}</code></td>'
             f'<td>{e(f.text(lang))}{reason}</td><td><ul class="details">{details}</ul></td>'
-            f'<td><code>{e(f.source or "")}</code></td></tr>')
+            f'<td><code>{_breakable(f.source)}</code></td></tr>')
+
+
+def _breakable(path: str | None) -> str:
+    """A path or IRI escaped, with a line-break opportunity after each '/' (a narrow column then
+    breaks it between its parts, not inside a word)."""
+    return html.escape(path or "").replace("/", "/<wbr>")
 
 
 def as_html(report: ValidationReport, *, lang: str = "fr", fail_on: str = "violation") -> str:
@@ -385,7 +391,9 @@ def as_html(report: ValidationReport, *, lang: str = "fr", fail_on: str = "viola
     summary_rows += (f"<tr><th>{e(w['total'])}</th>"
                      + "".join(f'<th class="n">{totals[s]}</th>' for s in columns) + "</tr>")
     head = "".join(f"<th>{e(w[s])}</th>" for s in SEVERITIES) + f"<th>{e(w['accepted'])}</th>"
-    rows = [_html_row(f, lang) for f in findings]
+    # what to fix first, then what is acknowledged
+    rows = [_html_row(f, lang) for f in sorted(findings, key=lambda f: (bool(f.accepted),
+                                                                         f.sort_key()))]
     accepted_lines = "".join(f"<li>{e(count_line(c, lang))}</li>"
                              for c in report.accepted_counts(lang))
     statuses = [("fix", w["status_fix"]), ("accepted", w["status_accepted"])]
