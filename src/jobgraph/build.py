@@ -15,6 +15,7 @@ from rdflib.compare import to_canonical_graph
 
 from . import __version__
 from .convert import Triple, convert
+from .dataset import Description, GraphPart, describe
 from .load import load
 from .model import Dataset
 from .namespaces import GRAPH
@@ -43,6 +44,7 @@ class BuildResult:
     rebuilt: bool = True
     seconds: float = 0.0
     dataset: Dataset | None = None
+    about: Description | None = None  # the graph's description (jgid:graph/dataset)
 
     @property
     def triples(self) -> int:
@@ -112,22 +114,29 @@ class Assembled:
     """Everything a build makes: the records, the small graphs as triples, ROME serialized."""
 
     dataset: Dataset
-    graphs: dict[URIRef, list[Triple]]
+    graphs: dict[URIRef, list[Triple]]  # the ontology and the curated graphs
     chunks: list[Chunk]
     summaries: list[GraphSummary]
+    about: Description | None = None
+    description: list[Triple] = field(default_factory=list)  # the dataset graph's triples
+
+    def small_graphs(self) -> dict[URIRef, list[Triple]]:
+        """The graphs kept as triples: ``graphs`` and the dataset description."""
+        return {**self.graphs, GRAPH.DATASET: self.description} if self.description \
+            else dict(self.graphs)
 
     def nquads(self) -> str:
-        return nquads(self.graphs) + "".join(c.nquads for c in self.chunks)
+        return nquads(self.small_graphs()) + "".join(c.nquads for c in self.chunks)
 
     def serialize(self, fmt: str) -> str:
         if fmt == "trig":
-            return trig(self.graphs, [c.trig for c in self.chunks])
+            return trig(self.small_graphs(), [c.trig for c in self.chunks])
         if fmt == "nquads":
             return self.nquads()
         if fmt == "turtle":
-            return turtle(self.graphs, [c.turtle for c in self.chunks])
+            return turtle(self.small_graphs(), [c.turtle for c in self.chunks])
         if fmt == "jsonld":
-            graphs = dict(self.graphs)
+            graphs = self.small_graphs()
             for c in self.chunks:
                 rd = RdfDataset()
                 rd.parse(data=c.nquads, format="nquads")
@@ -158,7 +167,30 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True) -> Assembled
         chunk = rome_chunk(ds.rome_dir, cache_dir)
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
-    return Assembled(ds, graphs, chunks, summaries)
+    assembled = Assembled(ds, graphs, chunks, summaries)
+    _describe(assembled)
+    return assembled
+
+
+_TITLES = {GRAPH.ONTOLOGY: ("Ontologie jobgraph", "jobgraph ontology"),
+           GRAPH.ROME: ("ROME 4.0, mobilités du ROME v3 et table de correspondance ESCO–ROME",
+                        "ROME 4.0, ROME v3 mobility and the ESCO–ROME crosswalk")}
+
+
+def _describe(a: Assembled) -> None:
+    """The dataset description of ``a`` (its own named graph and a summary line)."""
+    parts = []
+    for s in a.summaries:
+        ref = a.dataset.referentials.get(s.name)
+        own = (ref.title, ref.title_en) if ref else (s.name, None)
+        fr_title, en_title = _TITLES.get(s.graph, own)
+        parts.append(GraphPart(s.graph, s.name, fr_title, en_title, s.triples))
+    texts = {**{g: nquads({g: t}) for g, t in a.graphs.items()},
+             **{c.graph: c.nquads for c in a.chunks}}
+    a.about = describe(a.dataset, parts, (texts[p.iri] for p in parts))
+    a.description = a.about.rdf()
+    detail = f"{a.about.version}, issued {a.about.issued or 'undated'}, {a.about.builder}"
+    a.summaries.append(GraphSummary(GRAPH.DATASET, "dataset", len(a.description), detail))
 
 
 def _graph_digest(text: str) -> str:
@@ -241,7 +273,7 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     if assembled is None:
         assembled = assemble(data_dir, ws.cache)
     summaries = assembled.summaries
-    parts = {str(g): nquads({g: t}) for g, t in assembled.graphs.items()}
+    parts = {str(g): nquads({g: t}) for g, t in assembled.small_graphs().items()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
     digests = {g: _graph_digest(text) for g, text in parts.items()}
     found = (ws.read_manifest() or {}).get("digests")
@@ -259,7 +291,8 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     except BaseException:
         ws.discard(tmp)
         raise
-    result = BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset)
+    result = BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset,
+                         about=assembled.about)
     if output is not None:
         fmt = fmt or FORMATS.get(output.suffix, "trig")
         atomic_write(output, assembled.serialize(fmt))

@@ -15,6 +15,7 @@ from .errors import DataError, ExternalError, JavaMissing, JobgraphError, UsageE
 
 if TYPE_CHECKING:
     from .backends import Backend
+    from .dataset import Description
     from .remote import EndpointBackend
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_EXTERNAL = 0, 1, 2, 3
@@ -78,7 +79,20 @@ def cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     where = f", written to {result.output}" if result.output else ""
     out.write(f"built {result.triples} triples in {len(result.summaries)} graphs in "
               f"{result.seconds:.1f} s{where}; store {result.store_dir}\n")
+    if result.about is not None:
+        _print_description(result.about, out)
     return EXIT_OK
+
+
+def _print_description(about: Description, out: TextIO) -> None:
+    """What the dataset graph says: version, date, builder, and each source."""
+    out.write(f"dataset {about.version}, issued {about.issued or 'undated'}, built by "
+              f"{about.builder}; sources:\n")
+    for s in about.sources:
+        bits = [s.version and f"version {s.version}", s.issued and s.issued.isoformat(),
+                s.publisher, s.licence_name or s.rights]
+        detail = ", ".join(str(b) for b in bits if b)
+        out.write(f"  {s.title}" + (f" ({detail})" if detail else "") + "\n")
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
