@@ -91,10 +91,19 @@ class Chunk:
         return text
 
 
+def rome_cache_key(rome_dir: Path) -> str:
+    """The key ROME's graph is cached by: the content of the ROME files and of the converter."""
+    # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it.
+    # Files and modules are hashed apart, so the key does not depend on where the folder is (a
+    # copy of data/rome elsewhere, read by jobgraph diff at a git revision, has the same key)
+    files = content_hash(list(rome_dir.rglob("*.csv")))
+    modules = content_hash(module_closure(Path(__file__).with_name("rome.py")))
+    return hashlib.sha256(f"{files} {modules}".encode()).hexdigest()[:20]
+
+
 def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
     """ROME's graph, serialized; cached on disk by the content of the ROME files."""
-    # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it
-    key = content_hash([*rome_dir.rglob("*.csv"), *module_closure(Path(__file__).with_name("rome.py"))])
+    key = rome_cache_key(rome_dir)
     paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
     if paths["nq"].exists() and paths["json"].exists():
         meta = json.loads(paths["json"].read_text())
@@ -309,4 +318,4 @@ def ensure_store(data_dir: Path, store_dir: Path) -> tuple[Path, BuildResult | N
     return ws.db, build(data_dir, store_dir=store_dir)
 
 
-__all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store"]
+__all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store", "rome_cache_key"]

@@ -224,6 +224,25 @@ def _rome_check(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.conforms() else EXIT_VIOLATIONS
 
 
+def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
+    """What changed from OLD to NEW and what it breaks; exit 0 either way (a diff is no verdict),
+    2 when the sides cannot be read or compared."""
+    from .diff import diff
+    from .diff.render import code_map, render
+    from .workspace import Workspace
+
+    # a build's cached ROME graph is read when there is one; nothing is written to the store
+    cache = Workspace(_store_dir(args)).cache
+    result = diff(args.old, args.new, git=args.git, cache_dirs=[cache] if cache.is_dir() else [],
+                  queries=not args.no_queries)
+    _emit(render(result, args.format), args.output, out)
+    if args.map:
+        from .workspace import atomic_write
+
+        atomic_write(Path(args.map), code_map(result))
+    return EXIT_OK
+
+
 class _Bar:
     """A one-line progress bar for a terminal."""
 
@@ -375,6 +394,24 @@ def parser() -> argparse.ArgumentParser:
     common(rc)
     lang(rc)
     rc.set_defaults(func=cmd_rome)
+
+    d = sub.add_parser(
+        "diff", help="what changed between two releases (data, ROME, a built graph)",
+        description="Compare two sides, each a data folder, a referential's folder, ROME files "
+        "(data/rome, an export folder such as data/rome/v347, the ESCO-ROME crosswalk CSV) or a "
+        "built graph (TriG, N-Quads), and say what the changes do to the curated data.")
+    d.add_argument("old", help="the older side")
+    d.add_argument("new", help="the newer side")
+    d.add_argument("--git", action="append", metavar="REV",
+                   help="read OLD at git revision REV (given twice, or REV1..REV2: OLD at REV1, "
+                   "NEW at REV2), from the working tree's repository; the tree is not touched")
+    d.add_argument("--format", choices=("text", "markdown", "json", "trig"), default="text")
+    d.add_argument("-o", "--output", help="write to FILE (atomically)")
+    d.add_argument("--map", metavar="FILE", help="also write the CSV map from old codes to new")
+    d.add_argument("--no-queries", action="store_true",
+                   help="do not re-ask the stored questions of the affected jobs")
+    d.add_argument("--store", help="store whose cached ROME graph may be read (default .jobgraph)")
+    d.set_defaults(func=cmd_diff)
 
     pu = sub.add_parser("push", help="load the graph into a SPARQL server")
     common(pu)

@@ -33,8 +33,10 @@ __all__ = [
     "PROV",
     "RDF",
     "RDFS",
+    "SD",
     "SH",
     "SKOS",
+    "SKOSHIST",
     "VOID",
     "XSD",
     "graph_iri",
@@ -157,6 +159,30 @@ class JGSH(DefinedNamespace):
     _fail = False
 
     expected: URIRef  # annotation on a shape: the expected value, in words, for reports
+
+
+class SKOSHIST(DefinedNamespace):
+    """skos-history (github.com/jneubert/skos-history): deltas between versions of a scheme, the
+    vocabulary of the change sets of jobgraph diff."""
+
+    _NS = Namespace("http://purl.org/skos-history/")
+    _fail = True
+
+    SchemeDelta: URIRef
+    SchemeDeltaInsertions: URIRef
+    SchemeDeltaDeletions: URIRef
+    deltaFrom: URIRef
+    deltaTo: URIRef
+    usingNamedGraph: URIRef
+
+
+class SD(DefinedNamespace):
+    """SPARQL 1.1 Service Description: the name of a named graph."""
+
+    _NS = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    _fail = True
+
+    name: URIRef
 
 
 class DCAT3(DefinedNamespace):
