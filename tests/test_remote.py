@@ -540,7 +540,8 @@ def test_validate_runs_the_qc_queries_on_the_server(server: Server, mini_store: 
                                                     mini_graphs: list[GraphData]) -> None:
     push(mini_graphs, server.endpoint())
     local = run_qc(OxigraphBackend.open(mini_store / "store" / "db"), list_qc())
-    code, out, err = run("validate", "--endpoint", server.query, "--format", "json")
+    code, out, err = run("validate", "--endpoint", server.query, "--format", "json",
+                         "--lang", "en")  # notes in English
     assert code in (0, 1), err
     doc = json.loads(out)
     assert {(f["rule"], f["focus"]) for f in doc["findings"]} == \
@@ -582,7 +583,7 @@ def test_validate_on_the_server_reads_locations_and_acceptances_from_data(
         "  - rule: jgsh:JobShape-prefLabel\n    focus: agent\n"
         "    reason: a core shape, not run on a server\n", encoding="utf-8")
     code, out, err = run("validate", "--endpoint", server.query, "--format", "json",
-                         "--data", str(data))
+                         "--data", str(data), "--lang", "en")
     assert code == 0, err  # accepted
     doc = json.loads(out)
     dup = {f["focus"]: f for f in doc["findings"] if f["rule"] == "qc:job-duplicate-label"}
