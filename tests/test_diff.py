@@ -326,3 +326,17 @@ def test_shipped_rome_v3_to_v4_figures() -> None:
         crosswalk.notes
     for figure in ("11,118", "1,549", "3,239"):
         assert figure in docs, figure
+
+
+def test_validation_reports_the_crosswalk_link_whose_appellation_left_rome(tmp_path: Path) -> None:
+    """NEW's ROME lost appellation 103, which its crosswalk still maps: the build keeps the link
+    and validation reports it (referential rome), where rome.py used to drop it silently."""
+    from jobgraph.validate import validate
+
+    report = validate(NEW, store_dir=tmp_path / "store", reason=False)
+    found = [f for f in report.findings if f.rule == "qc:esco-appellation-in-rome"]
+    assert [(f.focus, f.value, f.referential, f.severity) for f in found] == [
+        ("http://data.europa.eu/esco/occupation/test-assistant", "103", "rome", "warning")]
+    assert "skos:narrowMatch" in found[0].message
+    old = validate(OLD, store_dir=tmp_path / "old", reason=False)
+    assert not [f for f in old.findings if f.rule == "qc:esco-appellation-in-rome"]

@@ -35,7 +35,8 @@ from .workspace import Workspace
 
 # The rules about links to ROME: what ``jobgraph rome check`` shows of a validation
 ROME_RULES = ("jgsh:RomeMappingShape", "jgsh:JobRomeLinkShape", "jgsh:CertificationShape-romeCode",
-              "jgsh:JobShape-legacyRomeCodePattern", "qc:crowded-fiche")
+              "jgsh:JobShape-legacyRomeCodePattern", "qc:crowded-fiche",
+              "qc:esco-appellation-in-rome")
 
 
 class Steps:
