@@ -76,8 +76,12 @@ def test_rules_that_put_words_in_expected_have_them_in_both_languages() -> None:
      "exactement un niveau", "exactly one level"),
     ("JobShape-prefLabel", "violates-no-french-label.ttl", "jgsh:JobShape-prefLabel",
      "exactement un skos:prefLabel en français", "exactly one skos:prefLabel in French"),
-    ("LevelShape-alignmentBasis", "violates-unknown-basis.ttl", "jgsh:LevelShape-alignmentBasis",
-     "l'une des valeurs official, estimate", "one of official, estimate"),
+    ("AlignedResourceShape-alignmentBasis", "violates-unknown-basis.ttl",
+     "jgsh:AlignedResourceShape-alignmentBasis", "exactement un jg:alignmentBasis, 'official' ou "
+     "'estimate'", "exactly one jg:alignmentBasis, 'official' or 'estimate'"),
+    # no jgsh:expected: the core constraint's own words (sh:minCount)
+    ("JobShape-inScheme", "violates-no-referential.ttl", "jgsh:JobShape-inScheme",
+     "au moins 1", "at least 1"),
     ("qc-level-band-gap", "violates-gap.ttl", "qc:level-band-gap",
      "une plage qui couvre {value}", "a band covering {value}"),
 ])

@@ -86,7 +86,8 @@ def _side(s: object) -> str:
 def _grouped(result: DiffResult) -> dict[str, dict[str, list[Change]]]:
     out: dict[str, dict[str, list[Change]]] = defaultdict(lambda: defaultdict(list))
     order = list(TITLES)
-    for c in sorted(result.changes, key=lambda c: (c.scope == "rome", c.scope == "esco",
+    # referentials first, then ROME, then the crosswalk
+    for c in sorted(result.changes, key=lambda c: (c.scope in ("rome", "esco"), c.scope == "esco",
                                                     c.scope, order.index(c.kind)
                                                     if c.kind in order else 99)):
         out[c.scope][c.kind].append(c)
