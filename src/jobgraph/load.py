@@ -472,6 +472,8 @@ class _Reader:
                 self.error(line, f"{what} must be a list, found {_kind(v)}")
                 return _BAD
             return v
+        if kind == "texts":  # text in one unstated language, or {fr: text, en: text}
+            return _texts(self, v, line, what)
         raise AssertionError(kind)
 
     def short_enough(self, s: str, kind: str, line: int, what: str) -> bool:
@@ -580,7 +582,9 @@ CERTIFICATION_SPEC = {
     "nsf": F("strlist"), "rome": F("strlist"), "certifies": F("idlist"),
     "gives_access_to": F("idlist"), "accessible_titles": F("strlist"), "line": F("int"),
 }
-ACCEPTED_SPEC = {"rule": F("str", True), "focus": F("str", True), "reason": F("text", True)}
+ACCEPTED_SPEC = {"rule": F("str", True), "focus": F("str", True), "reason": F("texts", True),
+                 "cause": F("texts")}
+TEXT_LANGS = ("fr", "en")
 
 
 # --- one referential folder --------------------------------------------------------------------
@@ -866,7 +870,38 @@ def _read_accepted(path: Path, rel: str, ref: Referential, problems: list[Proble
     for m, line in r.records(top.get("accepted", YList()), 1, "accepted"):
         f = r.fields(m, ACCEPTED_SPEC, "an accepted finding")
         if f:
-            ref.accepted.append(AcceptedFinding(f["rule"], f["focus"], f["reason"], r.loc(line)))
+            ref.accepted.append(AcceptedFinding(f["rule"], f["focus"], f["reason"], r.loc(line),
+                                                f.get("cause", {})))
+
+
+def _texts(r: _Reader, v: Any, line: int, what: str) -> dict[str, str] | _Bad:
+    """A text by language: ``{fr: …, en: …}`` (one language or both), or plain text whose language
+    is not stated (key ``""``)."""
+    if not isinstance(v, YMap):
+        text = r.value(v, "text", line, what)
+        if isinstance(text, _Bad):
+            return text
+        if not text:
+            r.error(line, f"{what} is empty")
+            return _BAD
+        return {"": str(text)}
+    out: dict[str, str] = {}
+    for lang, text in v.items():
+        at = v.key_lines.get(lang, line)
+        if lang not in TEXT_LANGS:
+            r.error(at, f"{what}: unknown language '{lang}'", "write fr: and/or en:")
+            return _BAD
+        value = r.value(text, "text", at, f"{what} ({lang})") if text is not None else ""
+        if isinstance(value, _Bad):
+            return value
+        if not value:
+            r.error(at, f"{what} ({lang}) is empty")
+            return _BAD
+        out[str(lang)] = str(value)
+    if not out:
+        r.error(line, f"{what} has no text", "write fr: and/or en:")
+        return _BAD
+    return out
 
 
 def csv_problem(rel: str, line: int, exc: csv.Error) -> Problem:

@@ -381,6 +381,7 @@ class RomeCounts:
     v3_upward: int = 0
     esco_occupations: int = 0
     esco_links: int = 0
+    esco_orphans: int = 0  # links to an appellation the ROME files do not hold
 
     def summary(self) -> str:
         return (f"{self.grands_domaines} grands domaines, {self.domaines} domaines, "
@@ -389,7 +390,9 @@ class RomeCounts:
                 f"{self.requires} fiche-competence links, "
                 f"{self.mobility} mobility edges, {self.v3_sideways} v3 Proche, "
                 f"{self.v3_upward} v3 Evolution, {self.esco_links} ESCO links to "
-                f"{self.esco_occupations} ESCO occupations")
+                f"{self.esco_occupations} ESCO occupations"
+                + (f" ({self.esco_orphans} to appellations not in ROME)"
+                   if self.esco_orphans else ""))
 
 
 def convert_rome(d: RomeData) -> tuple[list[Triple], RomeCounts]:
@@ -524,8 +527,12 @@ def convert_rome(d: RomeData) -> tuple[list[Triple], RomeCounts]:
         uri = row.get("classification 1 ID", "")
         ogr = row.get("classification 2 ID", "")
         rel = ESCO_RELATIONS.get(row.get("mapping relation", ""))
-        if not uri.startswith("http") or rel is None or ogr not in d.appellations:
+        if not uri.startswith("http") or rel is None or not ogr.isdigit():
             continue
+        # a link to an appellation that left ROME is kept: validation reports it
+        # (queries/qc/esco-appellation-in-rome.rq) instead of it vanishing here
+        if ogr not in d.appellations:
+            n.esco_orphans += 1
         e = URIRef(uri)
         if uri not in esco_seen:
             esco_seen.add(uri)
