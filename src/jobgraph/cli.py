@@ -130,10 +130,15 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     from .queries import run
-    from .results import render
+    from .results import labelled, render, table, term_names
 
-    answer = run(_backend(args), args.name, parse_params(args.param or []), lang=args.lang)
-    out.write(render(answer.result, args.format))
+    backend = _backend(args)
+    answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang)
+    if args.format == "table":  # for people: headers in --lang, labels first, names not IRIs
+        out.write(table(labelled(answer.query, answer.result, lang=args.lang,
+                                 names=term_names(backend))))
+    else:  # for programs: the variables and terms as they are
+        out.write(render(answer.result, args.format))
     return EXIT_OK
 
 
