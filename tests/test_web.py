@@ -339,3 +339,9 @@ def test_answers_are_cached_per_version_of_the_store() -> None:
 def test_serve_refuses_a_bad_port() -> None:
     code, _, err = run("serve", "--port", "70000")
     assert code == 2 and "--port must be between 1 and 65535" in err
+
+
+def test_the_validation_form_sends_empty_filters_for_all(client: TestClient) -> None:
+    everything = client.get("/api/referential/cci-2015/validation").json()
+    form = client.get("/api/referential/cci-2015/validation?severity=&rule=&accepted=").json()
+    assert form == everything

@@ -324,13 +324,15 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
     @page("/referential/{rid}/validation", model=models.Validation,
           summary="a referential's validation findings, filtered")
     def validation(request: Request, rid: RefId,
-                   severity: Annotated[Literal["violation", "warning", "info"] | None,
-                                       Query()] = None,
-                   rule: Annotated[str | None, Query(max_length=200)] = None,
-                   accepted: Annotated[Literal["yes", "no"] | None, Query()] = None,
+                   severity: Annotated[Literal["", "violation", "warning", "info"],
+                                       Query(description="empty: all")] = "",
+                   rule: Annotated[str, Query(max_length=200, description="empty: all")] = "",
+                   accepted: Annotated[Literal["", "yes", "no"],
+                                       Query(description="empty: all")] = "",
                    lang: LangQuery = "fr") -> Response:
-        data = views.validation(site, rid, lang, severity=severity, rule=rule or None,
-                                accepted=None if accepted is None else accepted == "yes")
+        # the page's form sends every filter, empty for "all"
+        data = views.validation(site, rid, lang, severity=severity or None, rule=rule or None,
+                                accepted=None if not accepted else accepted == "yes")
         return respond(request, "validation.html", data, lang=lang,
                        title=f"{WORDS[lang]['validation']} — {rid}")
 
