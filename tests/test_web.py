@@ -345,3 +345,15 @@ def test_the_validation_form_sends_empty_filters_for_all(client: TestClient) -> 
     everything = client.get("/api/referential/cci-2015/validation").json()
     form = client.get("/api/referential/cci-2015/validation?severity=&rule=&accepted=").json()
     assert form == everything
+
+
+def test_kept_values_are_bounded_and_per_version() -> None:
+    version = ["a"]
+    site = Site(_Counting(), lambda: version[0], lambda: None, "here")  # type: ignore[arg-type]
+    made: list[str] = []
+    for key in ("x", "y", "x", "z", "x"):
+        site.kept("svg", key, lambda k=key: made.append(k) or k, size=2)
+    assert made == ["x", "y", "z"]  # x kept while among the two latest; y left for z
+    version[0] = "b"
+    site.kept("svg", "x", lambda: made.append("x2") or "x2", size=2)
+    assert made[-1] == "x2"

@@ -233,12 +233,12 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
     @page("/search", model=models.Search, summary="jobs and ROME fiches matching a text")
     def search(request: Request, q: Annotated[str, Query(max_length=200)] = "",
                lang: LangQuery = "fr") -> Response:
-        data = views.search(site, q, lang)
+        data = views.cached(site, views.search, q, lang)
         return respond(request, "search.html", data, lang=lang, title=q or WORDS[lang]["search"])
 
     @page("/job/{rid}/{jid}", model=models.Job, summary="one job of a referential")
     def job(request: Request, rid: RefId, jid: JobId, lang: LangQuery = "fr") -> Response:
-        data = views.job(site, rid, jid, lang)
+        data = views.cached(site, views.job, rid, jid, lang)
         return respond(request, "job.html", data, lang=lang, title=data["label"])
 
     @page("/job/{rid}/{jid}/equivalents", model=models.JobAnswer,
@@ -246,7 +246,7 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
                   "equivalent-jobs)")
     def equivalents(request: Request, rid: RefId, jid: JobId,
                     lang: LangQuery = "fr") -> Response:
-        data = views.job_answer(site, rid, jid, "equivalent-jobs", lang)
+        data = views.cached(site, views.job_answer, rid, jid, "equivalent-jobs", lang)
         return respond(request, "answer.html", data, lang=lang,
                        title=f"{WORDS[lang]['equivalents']} — {data['job']['label']}",
                        heading=WORDS[lang]["equivalents"], tab="equivalents")
@@ -255,7 +255,7 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
           summary="steps up from a job (stored question next-steps)")
     def next_steps(request: Request, rid: RefId, jid: JobId,
                    lang: LangQuery = "fr") -> Response:
-        data = views.job_answer(site, rid, jid, "next-steps", lang)
+        data = views.cached(site, views.job_answer, rid, jid, "next-steps", lang)
         return respond(request, "answer.html", data, lang=lang,
                        title=f"{WORDS[lang]['next_steps']} — {data['job']['label']}",
                        heading=WORDS[lang]["next_steps"], tab="next-steps")
@@ -265,7 +265,7 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
     def gap(request: Request, from_: Annotated[str, Query(alias="from", min_length=1,
                                                           max_length=300)],
             to: JobName, lang: LangQuery = "fr") -> Response:
-        data = views.gap(site, from_, to, lang)
+        data = views.cached(site, views.gap, from_, to, lang)
         return respond(request, "gap.html", data, lang=lang,
                        title=f"{WORDS[lang]['gap']} — {data['from']['label']} → "
                              f"{data['to']['label']}")
@@ -273,14 +273,15 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
     def path_svg(found: Any, lang: str) -> str:
         from ..drawing import render
 
-        key = ("svg", found.source, found.target, lang)
-        return str(site.memo(repr(key), lambda: render(found, "svg", lang=lang)))
+        return str(site.kept("svg", f"{found.source} {found.target} {lang}",
+                             lambda: render(found, "svg", lang=lang)))
 
     @page("/path", model=models.Path, summary="shortest career paths from one job to another")
     def path(request: Request, from_: Annotated[str, Query(alias="from", min_length=1,
                                                            max_length=300)],
              to: JobName, lang: LangQuery = "fr") -> Response:
-        data, found = views.career_path(site, from_, to, lang)
+        kept, found = views.cached(site, views.career_path, from_, to, lang)
+        data = dict(kept)  # the kept answer is shared: the drawing's URL goes in a copy
         data["drawing"] = f"/path.svg?{urlencode({'from': from_, 'to': to, 'lang': lang})}"
         if wants_json(request):
             return _json(data)
@@ -298,27 +299,27 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
     @app.get("/path.svg", include_in_schema=False)
     def path_drawing(from_: Annotated[str, Query(alias="from", min_length=1, max_length=300)],
                      to: JobName, lang: LangQuery = "fr") -> Response:
-        _, found = views.career_path(site, from_, to, lang)
+        _, found = views.cached(site, views.career_path, from_, to, lang)
         if not found.paths:
             raise LookupError(f"{from_} → {to}")
         return Response(sanitize(path_svg(found, lang)), media_type="image/svg+xml")
 
     @page("/rome/{code}", model=models.Rome, summary="a ROME fiche, domaine or grand domaine")
     def rome(request: Request, code: RomeCode, lang: LangQuery = "fr") -> Response:
-        data = views.rome(site, code, lang)
+        data = views.cached(site, views.rome, code, lang)
         title = f"{code} {data['fiche']['label']}" if data["fiche"] else code
         return respond(request, "rome.html", data, lang=lang, title=title)
 
     @page("/referentials", model=models.Referentials, summary="every referential, with counts")
     def referentials(request: Request, lang: LangQuery = "fr") -> Response:
-        data = views.referentials(site, lang)
+        data = views.cached(site, views.referentials, lang)
         return respond(request, "referentials.html", data, lang=lang,
                        title=WORDS[lang]["referentials"])
 
     @page("/referential/{rid}", model=models.Referential,
           summary="a referential: scale, levels, families, counts, jobs by level")
     def referential(request: Request, rid: RefId, lang: LangQuery = "fr") -> Response:
-        data = views.referential(site, rid, lang)
+        data = views.cached(site, views.referential, rid, lang)
         return respond(request, "referential.html", data, lang=lang, title=data["title"])
 
     @page("/referential/{rid}/validation", model=models.Validation,

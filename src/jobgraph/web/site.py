@@ -70,6 +70,7 @@ class Site:
     validation: Callable[[], ValidationReport]
     where: str
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lru: OrderedDict[tuple[str, str, str], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
@@ -83,6 +84,22 @@ class Site:
             for old in [k for k in self._memo if k[0] == name and k != key]:
                 del self._memo[old]
             self._memo[key] = value
+        return value
+
+    def kept(self, name: str, key: str, make: Callable[[], Any], *, size: int = 512) -> Any:
+        """``make()`` for ``key``, kept among the ``size`` latest of ``name`` for this version of
+        the data (drawings of paths: one per pair of jobs asked)."""
+        full = (name, self.version(), key)
+        with self._lock:
+            if full in self._lru:
+                self._lru.move_to_end(full)
+                return self._lru[full]
+        value = make()
+        with self._lock:
+            self._lru[full] = value
+            mine = [k for k in self._lru if k[0] == name]
+            for old in mine[:max(0, len(mine) - size)]:
+                del self._lru[old]
         return value
 
     @classmethod

@@ -440,9 +440,20 @@ def validation(site: Site, rid: str, lang: str, *, severity: str | None = None,
             "findings": [_finding_json(f, lang) for f in shown]}
 
 
+ANSWERS_KEPT = 4096  # screens kept per kind (the shipped data has 229 jobs, 5 referentials)
+WARM_JOBS = 2000  # jobs whose pages are made in advance (all of them on the shipped data)
+
+
+def cached(site: Site, view: Any, *args: Any) -> Any:
+    """``view(site, *args)``, kept for this version of the data: a screen is made once, then
+    only rendered (what it raises, an unknown name, is not kept)."""
+    return site.kept(view.__name__, repr(args), lambda: view(site, *args), size=ANSWERS_KEPT)
+
+
 def warm(site: Site) -> None:
-    """Read, once, what the search box and the referential pages need (the ROME titles take
-    seconds, the validation tens of seconds): the first visitors do not wait for it."""
+    """Make in advance, once per version of the data, what the pages need: names, ROME titles
+    and the validation report (seconds), then each job's page, equivalent jobs and next steps
+    (a fraction of a second each), so that visitors seldom wait for a stored question."""
     import logging
 
     log = logging.getLogger("jobgraph.web")
@@ -450,10 +461,20 @@ def warm(site: Site) -> None:
         names(site)
         _folded_rome(site)
         site.memo("validation", site.validation)
-        log.info("jobgraph: names, ROME titles and validation report ready")
+        overview = cached(site, referentials, "fr")["answer"]["rows"]
+        jobs = [row["job"]["text"] for r in overview
+                for row in cached(site, referential, r["referential"]["text"], "fr")["ladder"]
+                ["rows"]]
+        for spec in jobs[:WARM_JOBS]:
+            rid, jid = spec.split("/", 1)
+            cached(site, job, rid, jid, "fr")
+            cached(site, job_answer, rid, jid, "equivalent-jobs", "fr")
+            cached(site, job_answer, rid, jid, "next-steps", "fr")
+        log.info("jobgraph: %d jobs' pages ready", min(len(jobs), WARM_JOBS))
     except Exception:  # the pages compute it again on demand, and say what fails
         log.exception("warming the caches failed")
 
 
-__all__ = ["answer", "career_path", "gap", "job", "job_answer", "job_summary", "page_of",
-           "referential", "referentials", "rome", "search", "table_json", "validation", "warm"]
+__all__ = ["ANSWERS_KEPT", "WARM_JOBS", "answer", "cached", "career_path", "gap", "job",
+           "job_answer", "job_summary", "page_of", "referential", "referentials", "rome", "search",
+           "table_json", "validation", "warm"]
