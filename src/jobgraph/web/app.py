@@ -158,9 +158,20 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
 
     def respond(request: Request, template: str, data: Any, *, lang: str, title: str,
                 **extra: Any) -> Response:
-        if wants_json(request):
-            return _json(data)
-        return pages.render(request, template, data, lang=lang, title=title, **extra)
+        """The page or its JSON twin; the bytes are kept per URL for this version of the data
+        (the screen's data is kept too: a page asked again is neither made nor rendered)."""
+        as_json = wants_json(request)
+        key = f"{int(as_json)} {request.url.path} {request.url.query}"
+
+        def make() -> tuple[bytes, str]:
+            if as_json:
+                made: Response = _json(data)
+            else:
+                made = pages.render(request, template, data, lang=lang, title=title, **extra)
+            return bytes(made.body), made.media_type or "text/html"
+
+        body, media = site.kept("response", key, make, size=views.ANSWERS_KEPT)
+        return Response(body, media_type=media)
 
     def error(request: Request, status: int, detail: Any, lang: str = "fr") -> Response:
         if wants_json(request):

@@ -239,11 +239,15 @@ def gap(site: Site, source: str, target: str, lang: str) -> JSON:
 
 
 def career_path(site: Site, source: str, target: str, lang: str) -> tuple[JSON, Any]:
-    """The best paths from ``source`` to ``target`` (``paths.find_paths``), and the answer."""
-    from ..paths import find_paths
+    """The best paths from ``source`` to ``target``, and the answer (``paths.find_paths``'s,
+    with the graph of steps made once per version of the data instead of once per request)."""
+    from ..paths import PathAnswer, job_info, load_graph, shortest_paths
 
     a, b = job_by_name(site, source), job_by_name(site, target)
-    found = find_paths(site.backend, str(a), str(b), lang=lang)
+    graph = site.memo("career-graph", lambda: load_graph(site.backend))
+    best = shortest_paths(graph, str(a), str(b))
+    info = job_info(site.backend, lang, jobs={str(a), str(b), *(j for p in best for j in p.jobs())})
+    found = PathAnswer(str(a), str(b), best, info, graph)
     w = WORDS[lang]
 
     def person(j: str) -> JSON:
