@@ -60,7 +60,8 @@ WORDS: dict[str, dict[str, str]] = {
         "strength": "relation", "rationale": "motif", "score_of": "sur",
         "kind_progression": "progression", "kind_proximity": "proximité",
         "kind_equivalence": "équivalence", "kind_mobility": "mobilité ROME",
-        "main": "Contenu principal", "skip": "Aller au contenu",
+        "main": "Contenu principal", "skip": "Aller au contenu", "jobs_col": "Emplois",
+        "item": "Élément",
     },
     "en": {
         "site": "jobgraph", "tagline": "Jobs of French referentials, linked to ROME and ESCO",
@@ -112,7 +113,8 @@ WORDS: dict[str, dict[str, str]] = {
         "strength": "relation", "rationale": "rationale", "score_of": "of",
         "kind_progression": "progression", "kind_proximity": "proximity",
         "kind_equivalence": "equivalence", "kind_mobility": "ROME mobility",
-        "main": "Main content", "skip": "Skip to content",
+        "main": "Main content", "skip": "Skip to content", "jobs_col": "Jobs",
+        "item": "Item",
     },
 }
 
