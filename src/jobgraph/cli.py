@@ -145,10 +145,15 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     from .queries import run
-    from .results import render
+    from .results import labelled, render, table, term_names
 
-    answer = run(_backend(args), args.name, parse_params(args.param or []), lang=args.lang)
-    out.write(render(answer.result, args.format))
+    backend = _backend(args)
+    answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang)
+    if args.format == "table":  # for people: headers in --lang, labels first, names not IRIs
+        out.write(table(labelled(answer.query, answer.result, lang=args.lang,
+                                 names=term_names(backend))))
+    else:  # for programs: the variables and terms as they are
+        out.write(render(answer.result, args.format))
     if answer.note and args.format == "table":
         out.write(answer.note + "\n")
     return EXIT_OK
@@ -356,6 +361,35 @@ def cmd_push(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the web application until interrupted (read-only; 127.0.0.1 unless told)."""
+    try:
+        import uvicorn
+
+        from .web import Site, create_app
+        from .web.app import Negotiation
+    except ImportError as exc:  # the web dependencies are core: a broken install
+        raise UsageError(f"the web application cannot start: {exc} (reinstall jobgraph: "
+                         "pip install -e .)") from None
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.endpoint:
+        from .remote import safe_url
+
+        where = safe_url(args.endpoint)
+        site = Site.remote(_endpoint_backend(args), where, Path(args.data) if args.data else None)
+    else:
+        where = str(_store_dir(args))
+        site = Site.embedded(_data_dir(args), _store_dir(args))
+    app = create_app(site, warm=True)
+    app.add_middleware(Negotiation)
+    out.write(f"jobgraph serves {where} on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    out.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                server_header=False, proxy_headers=False)
+    return EXIT_OK
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 def _positive(text: str) -> float:
@@ -483,6 +517,16 @@ def parser() -> argparse.ArgumentParser:
     pu.add_argument("--timeout", type=_positive,
                     help="seconds to wait for the server (default 60)")
     pu.set_defaults(func=cmd_push)
+
+    se = sub.add_parser("serve", help="the web application and JSON API (read-only)")
+    common(se)
+    remote(se)
+    se.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1: this machine only)")
+    se.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    se.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"),
+                    default="info")
+    se.set_defaults(func=cmd_serve)
     return p
 
 
