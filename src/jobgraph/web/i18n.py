@@ -48,7 +48,7 @@ WORDS: dict[str, dict[str, str]] = {
         "expected": "Attendu", "reason": "Motif d'acceptation", "filter": "Filtrer",
         "findings": "constats", "no_path": "Aucun chemin trouvé entre ces deux emplois.",
         "same_job": "C'est le même emploi.", "step": "étape", "steps": "étapes",
-        "path_intro": "Chemins les plus courts, les meilleurs d'abord.",
+        "path_intro": "Les parcours les plus plausibles d'abord : une progression imprimée par le document coûte moins qu'un échelon de l'échelle, qu'un métier équivalent ailleurs, qu'une mobilité ROME.",
         "error": "Erreur", "not_found": "Page introuvable", "bad_request": "Requête incorrecte",
         "home": "Accueil", "language": "Language: English", "api": "API JSON",
         "json_twin": "Cette page en JSON", "issued": "Date", "publisher": "Éditeur",
