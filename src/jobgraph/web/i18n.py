@@ -101,7 +101,7 @@ WORDS: dict[str, dict[str, str]] = {
         "message": "Message", "file": "File", "value": "Value", "expected": "Expected",
         "reason": "Reason accepted", "filter": "Filter", "findings": "findings",
         "no_path": "No path found between these two jobs.", "same_job": "It is the same job.",
-        "step": "step", "steps": "steps", "path_intro": "Shortest paths, best first.",
+        "step": "step", "steps": "steps", "path_intro": "The most plausible paths first: a progression the document prints costs less than a rung of the ladder, the same occupation elsewhere, a ROME mobility.",
         "error": "Error", "not_found": "Page not found", "bad_request": "Bad request",
         "home": "Home", "language": "Langue : français", "api": "JSON API",
         "json_twin": "This page as JSON", "issued": "Date", "publisher": "Publisher",
