@@ -1,5 +1,5 @@
 """Remote SPARQL servers: the HTTP client (``client``), the endpoint backend (``backend``) and the
-pusher (``push``); every name below is importable from ``jobgraph.remote``."""
+pusher (``pusher``); every name below is importable from ``jobgraph.remote``."""
 
 from .backend import (
     GRAPH_PREFIX,
@@ -20,7 +20,7 @@ from .client import (
     safe_url,
     scrub,
 )
-from .push import (
+from .pusher import (
     PROGRESS_MIN_TRIPLES,
     GraphData,
     Pushed,
