@@ -923,6 +923,8 @@ def test_a_server_killed_mid_push_keeps_its_previous_graph(
     assert isomorphic(server_graph(backend, MINI_REF),
                       local_graph(next(g for g in mini_graphs if g.iri == MINI_REF)))
     assert backend.count(temp) < next(g.triples for g in edited if g.iri == MINI_REF)
+    for g in mini_graphs:  # the graphs loaded before mini-ref are the previous ones too
+        assert isomorphic(server_graph(backend, g.iri), local_graph(g)), g.name
     push(edited, server.endpoint())
     assert_server_holds(server, edited)
 
