@@ -67,7 +67,9 @@ def _median(values: list[float]) -> float | None:
 # --- push ---------------------------------------------------------------------------------------
 
 def _pushed(result: Any) -> dict[str, Any]:
+    """A push's figures: the whole, each graph's load, the one swap request, the checkpoints."""
     return {"seconds": result.seconds, "triples": result.triples,
+            "swap_seconds": result.swap_seconds, "checkpoint_seconds": result.checkpoint_seconds,
             "graphs": [{"name": p.name, "triples": p.triples, "seconds": p.seconds,
                         "method": p.method} for p in result.graphs]}
 
@@ -102,6 +104,11 @@ def bench_push(kind: str, graphs: list[GraphData], work: Path, rounds: int,
     out["server"] = EndpointBackend(server.endpoint()).info.server
     for which in ("first", "repeated"):
         out[which] = _median([r[which]["seconds"] for r in out["rounds"]])
+        out[f"{which}_swap"] = _median([r[which].get("swap_seconds") or 0.0
+                                        for r in out["rounds"]])
+        checkpoints = [r[which]["checkpoint_seconds"] for r in out["rounds"]
+                       if r[which].get("checkpoint_seconds") is not None]
+        out[f"{which}_checkpoint"] = _median(checkpoints)
         rome = [g["seconds"] for r in out["rounds"] for g in r[which]["graphs"]
                 if g["name"] == "rome"]
         out[f"{which}_rome"] = _median(rome)
@@ -248,18 +255,22 @@ def markdown(res: dict[str, Any]) -> str:
              f"{res['graph']['dump_seconds']:.1f} s.", "",
              "## Push of the whole graph", "",
              f"`jobgraph.remote.push` (what `jobgraph push` runs) over HTTP on 127.0.0.1, by the "
-             f"Graph Store Protocol into temporary graphs, then `MOVE`. Median of "
-             f"{res['settings']['pushes']} rounds, each on a fresh server: a first push into the "
-             "empty server, then the same push again.", "",
-             "| server | first push | of which ROME | repeated push | of which ROME | "
+             f"Graph Store Protocol into temporary graphs, then every graph moved by one update "
+             f"request (the swap), then on Virtuoso a checkpoint before and after the swap. "
+             f"Median of {res['settings']['pushes']} rounds, each on a fresh server: a first push "
+             "into the empty server, then the same push again. *ROME*: the load of its "
+             "temporary graph (or its comparison), before the swap.", "",
+             "| server | first push | ROME | swap | checkpoints | repeated push | ROME | swap | "
              "repeated push does |",
-             "| --- | ---: | ---: | ---: | ---: | --- |"]
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for k in kinds:
         p = res["push"][k]
         does = "compares ROME and skips it (unchanged)" if "unchanged" in \
             p["repeated_methods"] else "rewrites every graph"
         lines.append(f"| {TITLES[k]} | {_s(p['first'])} | {_s(p['first_rome'])} | "
-                     f"{_s(p['repeated'])} | {_s(p['repeated_rome'])} | {does} |")
+                     f"{_s(p.get('first_swap'))} | {_s(p.get('first_checkpoint'))} | "
+                     f"{_s(p['repeated'])} | {_s(p['repeated_rome'])} | "
+                     f"{_s(p.get('repeated_swap'))} | {does} |")
     lines += ["", "## Stored queries, warm", "",
               f"Milliseconds, median of up to {res['settings']['runs']} runs after one untimed "
               f"run (a query slower than {res['settings']['budget'] / 3:g} s is timed twice), "

@@ -13,11 +13,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 from jobgraph.remote import Endpoint, RetryPolicy
 
@@ -91,12 +91,12 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def answers(self) -> bool:
-        url = self.query + "?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
-        req = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+        """The query URL answers an ASK with SPARQL JSON (httpx, as jobgraph's first contact)."""
         try:
-            with urllib.request.urlopen(req, timeout=5) as resp:
-                return "head" in json.loads(resp.read())
-        except (OSError, ValueError):
+            resp = httpx.get(self.query, params={"query": "ASK { ?s ?p ?o }"}, timeout=5.0,
+                             headers={"Accept": "application/sparql-results+json"})
+            return resp.status_code == 200 and "head" in json.loads(resp.content)
+        except (httpx.HTTPError, ValueError):
             return False
 
     def log_tail(self, lines: int = 30) -> str:

@@ -354,7 +354,13 @@ def cmd_push(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"{p.name}: {p.triples} triples in {p.seconds:.1f} s ({p.method})\n")
     for iri in result.removed:
         out.write(f"removed {iri} (not in the data any more)\n")
-    for note in pusher.notes:
+    if result.swapped:
+        out.write(f"swapped in {result.swapped} graph(s) in one request in "
+                  f"{result.swap_seconds:.1f} s\n")
+    if result.checkpoint_seconds is not None:
+        out.write(f"checkpoints written by the server, before and after the swap, in "
+                  f"{result.checkpoint_seconds:.1f} s\n")
+    for note in result.notes:
         out.write(f"note: {note}\n")
     out.write(f"pushed {result.triples} triples in {len(result.graphs)} graphs in "
               f"{result.seconds:.1f} s\n")

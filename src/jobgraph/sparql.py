@@ -19,7 +19,7 @@ from .terms import nt
 
 _WHERE_RE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_BAD_IRI = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f]")
+_BAD_IRI = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f-\x9f]")  # no C0 or C1 control (RFC 3987)
 _IRI_AT = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _VALUES_BEFORE = re.compile(r"\bVALUES\s*(?:[?$]\w+|\([^()]*\))\s*$", re.IGNORECASE)
 _PROJECTION = re.compile(r"^\s*SELECT\b(.*?)\bWHERE\s*$", re.IGNORECASE | re.DOTALL)
