@@ -88,7 +88,7 @@ def test_search_job_equivalents_path_gap_by_clicking(browser: Any, base_url: str
     page.wait_for_url("**/equivalents")
     rows = page.locator("table.answer tbody tr")
     assert rows.count() > 3
-    assert page.locator("th[data-column=otherLabel]").inner_text() == "Emploi"
+    assert page.locator("th[data-column=otherLabel]").first.inner_text() == "Emploi"
     _shot(page, "3-equivalents")
 
     page.get_by_role("link", name="Assistant administratif").first.click()
