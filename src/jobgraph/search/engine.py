@@ -80,6 +80,24 @@ class Engine:
         self._vocab_list = sorted(index.vocabulary)
         self._job_pos = {j.iri: k for k, j in enumerate(index.jobs)}
         self._code_pos = {c: i for i, c in enumerate(index.codes)}
+        # ROME titles are the first entries, grouped by fiche in code order (index.build)
+        rome = index.entry_fiche >= 0
+        self._rome_entries = int(rome.sum())
+        fiche_of = index.entry_fiche[: self._rome_entries]
+        if not rome[: self._rome_entries].all() or \
+                (len(fiche_of) and not (np.diff(fiche_of) >= 0).all()) or \
+                len(np.unique(fiche_of)) != len(index.codes):
+            raise ValueError("index entries are not grouped by fiche")
+        self._fiche_starts = np.searchsorted(fiche_of, np.arange(len(index.codes)))
+        self._fiche_sizes = np.diff(np.append(self._fiche_starts, len(fiche_of)))
+        self._job_entries = np.flatnonzero(index.entry_job >= 0)
+        self._job_entry_job = index.entry_job[self._job_entries]
+        # the curated links as arrays: job, fiche, weight of the relation
+        links = [(k, self._code_pos[c], RELATION_WEIGHT.get(r, 0.5))
+                 for k, j in enumerate(index.jobs) for c, r in j.links if c in self._code_pos]
+        self._link_job = np.array([x[0] for x in links], dtype=np.intp)
+        self._link_fiche = np.array([x[1] for x in links], dtype=np.intp)
+        self._link_weight = np.array([x[2] for x in links], dtype=np.float64)
         # the item of each position of index.item_fiches
         self.item_of = np.repeat(np.arange(len(index.items)), np.diff(index.item_starts))
 
@@ -164,32 +182,25 @@ class Engine:
         jobs linked to it bring; and each job's best label score."""
         idx = self.index
         n = len(idx.codes)
-        rome = idx.entry_fiche >= 0
-        fiche_of = idx.entry_fiche[rome]
-        s = entry[rome]
-        best = np.zeros(n)
-        np.maximum.at(best, fiche_of, s)
-        if self.second_weight:
-            # the second best: the best once each fiche's best entry is set aside
-            order = np.lexsort((-s, fiche_of))
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = fiche_of[order][1:] != fiche_of[order][:-1]
-            second = np.zeros(n)
-            rest = order[~first]
-            np.maximum.at(second, fiche_of[rest], s[rest])
+        # ROME titles come first in the index, grouped by fiche: maxima by group
+        s = entry[: self._rome_entries]
+        starts = self._fiche_starts
+        best = np.maximum.reduceat(s, starts) if n else np.zeros(0)
+        if self.second_weight and n:
+            # the second best: the best once each fiche's best title is set aside (a tie for
+            # the best makes the second equal to it)
+            is_best = s == np.repeat(best, self._fiche_sizes)
+            ties = np.add.reduceat(is_best.astype(np.int32), starts)
+            second = np.maximum.reduceat(np.where(is_best, 0.0, s), starts)
+            second = np.where(ties > 1, best, second)
             best = best + self.second_weight * second
         job_best = np.zeros(len(idx.jobs))
-        jobs_mask = idx.entry_job >= 0
-        np.maximum.at(job_best, idx.entry_job[jobs_mask], entry[jobs_mask])
+        np.maximum.at(job_best, self._job_entry_job, entry[self._job_entries])
         for k in exclude:
             job_best[k] = 0.0
-        if self.job_link_weight:
+        if self.job_link_weight and len(self._link_job):
             via = np.zeros(n)
-            for k in np.flatnonzero(job_best > 0).tolist():
-                for code, rel in idx.jobs[k].links:
-                    pos = self._code_pos.get(code)
-                    if pos is not None:
-                        via[pos] = max(via[pos], job_best[k] * RELATION_WEIGHT.get(rel, 0.5))
+            np.maximum.at(via, self._link_fiche, job_best[self._link_job] * self._link_weight)
             best = np.maximum(best, self.job_link_weight * via) + 0.1 * self.job_link_weight * via
         return best, job_best
 
@@ -221,7 +232,8 @@ class Engine:
                  if fiche[i] > 0]
         scale = float(fiche[order[0]])
         for i in order:
-            mine = np.flatnonzero(idx.entry_fiche == i)
+            a = int(self._fiche_starts[i])
+            mine = range(a, a + int(self._fiche_sizes[i]))
             ranked = sorted(mine, key=lambda e: (-entry[e], idx.entries[e]))
             matched = [idx.entries[e] for e in ranked[:3] if entry[e] > 0.5 * entry[ranked[0]]
                        and entry[e] > 0]

@@ -235,14 +235,16 @@ def build(src: Source, key: str = "") -> Index:
 # --- the cache -----------------------------------------------------------------------------------
 
 def code_version() -> str:
-    """What the index's form depends on: this package's source and the libraries' versions."""
+    """What the index depends on besides the data: the code that makes it, the queries that
+    read the data and the libraries' versions."""
     from importlib import metadata
 
     h = hashlib.sha256()
     for name in ("bm25s", "snowballstemmer", "numpy"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{name}={metadata.version(name)}\0".encode())
-    for p in sorted(Path(__file__).parent.glob("*.py")):
+    # the modules that make the index (not the ranking, which reads it)
+    for p in (Path(__file__).parent / "text.py", Path(__file__)):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     for q in ("search-rome-titles", "search-rome-texts", "search-jobs", "rome-links"):
