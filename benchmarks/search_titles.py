@@ -4,8 +4,10 @@ the file already holds.
 
     .venv/bin/python -m benchmarks.search_titles [--hand FILE]
 
-Rows whose source is ``hand`` are kept as they are (``--hand FILE`` adds rows ``title|codes|note``
-to them); the ESCO and referential rows are written again from the data. A title whose folded
+Rows whose source is ``hand`` are kept as they are (``--hand FILE`` adds rows
+``title|codes|note`` to them); the ESCO and referential rows are written again from the data.
+``leave_out`` lists the jobs whose labels are the title (once folded): the engine indexes job
+labels, so they are left out when the row is measured. A title whose folded
 form equals a folded form of a ROME appellation is dropped (the engine indexes appellations), and
 the split follows the rule of evaluation/README.md.
 """
@@ -29,7 +31,7 @@ OUT = ROOT / "evaluation" / "search-titles.csv"
 V460 = DATA / "rome" / "v460"
 ESCO = DATA / "rome" / "esco" / "FR_20230607_mapping_esco_rome.csv"
 REFERENTIALS = ("cci-2015", "informatique", "missions-locales", "photographie-2024", "tp-cagea")
-COLUMNS = ("title", "expected", "source", "split", "note")
+COLUMNS = ("title", "expected", "source", "split", "leave_out", "note")
 
 
 def folded(text: str) -> str:
@@ -63,7 +65,8 @@ def rome_forms() -> set[str]:
     taken: set[str] = set()
     with (V460 / "unix_referentiel_appellation_v460_utf8.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            taken |= forms(row["libelle_appellation_long"]) | forms(row["libelle_appellation_court"])
+            taken |= forms(row["libelle_appellation_long"])
+            taken |= forms(row["libelle_appellation_court"])
     with (V460 / "unix_referentiel_code_rome_v460_utf8.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             taken |= forms(row["libelle_rome"])
@@ -116,10 +119,24 @@ def referential_rows() -> list[dict[str, str]]:
             m = merged[key]
             m["expected"] = " ".join(sorted(set(m["expected"].split()) |
                                             set(r["expected"].split())))
-            m["source"] = " ".join(dict.fromkeys(m["source"].split() + [r["source"]]))
+            m["source"] = " ".join(dict.fromkeys([*m["source"].split(), r["source"]]))
         else:
             merged[key] = dict(r)
     return list(merged.values())
+
+
+def job_forms() -> dict[str, set[str]]:
+    """Each folded form of a job label (any language) -> the jobs (``<referential>/<id>``)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for ref in REFERENTIALS:
+        jobs = yaml.safe_load((DATA / ref / "jobs.yaml").read_text(encoding="utf-8"))["jobs"]
+        for job in jobs:
+            labels = [job["label"], *(job.get("alt_labels") or []),
+                      *(job.get("alt_labels_en") or [])]
+            for label in labels:
+                for f in forms(str(label)):
+                    out[f].add(f"{ref}/{job['id']}")
+    return out
 
 
 def read_hand(path: Path) -> list[dict[str, str]]:
@@ -145,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.hand:
         hand += read_hand(args.hand)
     taken = rome_forms()
+    by_label = job_forms()
     out: list[dict[str, str]] = []
     seen: set[str] = set()
     dropped = 0
@@ -156,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         if key in seen:  # a title met twice keeps its first row
             continue
         seen.add(key)
-        out.append({**r, "split": split_of(r["expected"].split())})
+        # the jobs whose labels are this title: left out of the index when it is measured
+        leave = sorted({j for f in forms(r["title"]) for j in by_label.get(f, ())})
+        out.append({**r, "split": split_of(r["expected"].split()), "leave_out": " ".join(leave)})
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
