@@ -70,6 +70,20 @@ def test_stems_and_grams() -> None:
     assert text.grams(["a"]) == ["#a#"]
 
 
+def test_scores_are_bm25s_scores() -> None:
+    import bm25s
+    import numpy as np
+
+    docs = [["charg", "accueil"], ["hote", "accueil", "accueil"], ["comptabl"], ["\x00"]]
+    model = bm25s.BM25(k1=ix.K1, b=ix.B)
+    model.index(docs, show_progress=False)
+    ours = ix.Scores.fit(docs)
+    for query in (["accueil"], ["hote", "accueil"], ["comptabl", "inconnu"]):
+        ids = ours.ids(query)
+        assert np.allclose(ours.scores(ids), model.get_scores(model.get_tokens_ids(query)))
+    assert ours.ids(["inconnu"]) == [] and not ours.scores([]).any()
+
+
 # --- ranking on a small index --------------------------------------------------------------------
 
 def small_source() -> ix.Source:

@@ -137,10 +137,10 @@ class Engine:
         total = np.zeros(len(self.index.entries))
         for model, tokens, weight in ((self.index.words, stems, self.word_weight),
                                       (self.index.grams, grams, self.gram_weight)):
-            ids = model.get_tokens_ids(tokens)
+            ids = model.ids(tokens)
             if not ids or weight == 0:
                 continue
-            s = np.asarray(model.get_scores_from_ids(ids), dtype=np.float64)
+            s = model.scores(ids)
             top = float(s.max())
             if top > 0:
                 total += weight * s / top
@@ -149,10 +149,10 @@ class Engine:
     def doc_scores(self, ws: list[str]) -> Vector:
         """Each fiche's whole text against the words, scaled to the best fiche."""
         model = self.index.docs
-        ids = model.get_tokens_ids([text.stem(w) for w in ws])
+        ids = model.ids(text.stem(w) for w in ws)
         if not ids:
             return np.zeros(len(self.index.codes))
-        s = np.asarray(model.get_scores_from_ids(ids), dtype=np.float64)
+        s = model.scores(ids)
         top = float(s.max())
         return s / top if top > 0 else s
 
@@ -161,10 +161,10 @@ class Engine:
         None when no word of the sentence is in an item."""
         model = self.index.item_model
         ws = self.index.analyser.base_words(sentence)
-        ids = model.get_tokens_ids([text.stem(w) for w in ws])
+        ids = model.ids(text.stem(w) for w in ws)
         if not ids:
             return None
-        s = np.asarray(model.get_scores_from_ids(ids), dtype=np.float64)
+        s = model.scores(ids)
         top = float(s.max())
         return s / top if top > 0 else None
 

@@ -144,6 +144,65 @@ def _analyser(titles: Iterable[str]) -> Analyser:
     return Analyser(pairs, known)
 
 
+# --- BM25 scores ----------------------------------------------------------------------------------
+
+@dataclass
+class Scores:
+    """A BM25 index made by bm25s: its vocabulary and its matrix of precomputed BM25 weights
+    (a term's row holds its weight in each document that has it).
+
+    bm25s computes the weights (IDF, saturation by k1, length normalisation by b); a search
+    only adds up the rows of its terms, which NumPy does alone. Reading the matrix ourselves
+    keeps bm25s (and the SciPy it imports, a quarter of a second) out of a cold search process.
+    """
+
+    vocab: dict[str, int]
+    data: npt.NDArray[np.float32]
+    indices: IntArray
+    indptr: npt.NDArray[np.int64]
+    num_docs: int
+
+    @classmethod
+    def fit(cls, docs: list[list[str]]) -> Scores:
+        """BM25 weights of ``docs`` (lists of tokens) by bm25s."""
+        import bm25s
+
+        model = bm25s.BM25(k1=K1, b=B)
+        model.index(docs, show_progress=False)
+        sc = model.scores
+        return cls({str(k): int(v) for k, v in model.vocab_dict.items()},
+                   np.asarray(sc["data"], dtype=np.float32),
+                   np.asarray(sc["indices"], dtype=np.int32),
+                   np.asarray(sc["indptr"], dtype=np.int64), int(sc["num_docs"]))
+
+    def ids(self, tokens: Iterable[str]) -> list[int]:
+        """The ids of the tokens the index knows (the others are left out)."""
+        return [self.vocab[t] for t in tokens if t in self.vocab]
+
+    def scores(self, ids: list[int]) -> npt.NDArray[np.float64]:
+        """Each document's BM25 score for the terms ``ids`` (a term given twice counts twice)."""
+        if not ids:
+            return np.zeros(self.num_docs)
+        parts = [np.arange(self.indptr[i], self.indptr[i + 1]) for i in ids]
+        at = np.concatenate(parts)
+        return np.asarray(np.bincount(self.indices[at], weights=self.data[at].astype(np.float64),
+                                      minlength=self.num_docs), dtype=np.float64)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "data.npy", self.data)
+        np.save(folder / "indices.npy", self.indices)
+        np.save(folder / "indptr.npy", self.indptr)
+        (folder / "vocab.json").write_text(json.dumps({"num_docs": self.num_docs,
+                                                       "vocab": self.vocab}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Scores:
+        meta = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+        return cls(meta["vocab"], np.load(folder / "data.npy"), np.load(folder / "indices.npy"),
+                   np.load(folder / "indptr.npy"), int(meta["num_docs"]))
+
+
 # --- the index -----------------------------------------------------------------------------------
 
 @dataclass
@@ -158,13 +217,13 @@ class Index:
     jobs: list[Job]
     analyser: Analyser
     vocabulary: dict[str, int]  # folded word -> number of titles holding it (typo repair)
-    words: Any  # bm25s.BM25 over the titles' word stems
-    grams: Any  # bm25s.BM25 over the titles' character trigrams
-    docs: Any  # bm25s.BM25 over each fiche's whole text (titles, domaine, competences)
+    words: Scores  # BM25 over the titles' word stems
+    grams: Scores  # BM25 over the titles' character trigrams
+    docs: Scores  # BM25 over each fiche's whole text (titles, domaine, competences)
     items: list[str]  # competence labels (savoir-faire, savoirs)
     item_fiches: IntArray  # the fiches of item k: item_fiches[item_starts[k]:item_starts[k+1]]
     item_starts: IntArray
-    item_model: Any  # bm25s.BM25 over the competence labels' word stems
+    item_model: Scores  # BM25 over the competence labels' word stems
     key: str = ""
 
     def fiche(self, code: str) -> int:
@@ -173,8 +232,6 @@ class Index:
 
 def build(src: Source, key: str = "") -> Index:
     """Index ``src``: one entry per ROME title and per job label."""
-    import bm25s
-
     codes = sorted(src.fiches)
     entries: list[str] = []
     entry_fiche: list[int] = []
@@ -218,11 +275,8 @@ def build(src: Source, key: str = "") -> Index:
             holders[item_pos[x]].append(i)
     item_docs = [[text.stem(w) for w in analyser.base_words(x)] or ["\x00"] for x in items]
     starts = np.cumsum([0] + [len(h) for h in holders]).astype(np.int32)
-    models = []
-    for docs in (word_docs, gram_docs, fiche_docs, item_docs or [["\x00"]]):
-        model = bm25s.BM25(k1=K1, b=B)
-        model.index(docs, show_progress=False)
-        models.append(model)
+    models = [Scores.fit(docs) for docs in
+              (word_docs, gram_docs, fiche_docs, item_docs or [["\x00"]])]
     return Index(codes=codes, fiche_titles=[src.fiches[c] for c in codes], entries=entries,
                  entry_fiche=np.array(entry_fiche, dtype=np.int32),
                  entry_job=np.array(entry_job, dtype=np.int32), jobs=jobs, analyser=analyser,
@@ -262,10 +316,10 @@ def save(index: Index, folder: Path) -> Path:
     final = folder / f"{INDEX_PREFIX}{index.key}"
     tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{INDEX_PREFIX}"))
     try:
-        index.words.save(str(tmp / "words"), show_progress=False)
-        index.grams.save(str(tmp / "grams"), show_progress=False)
-        index.docs.save(str(tmp / "docs"), show_progress=False)
-        index.item_model.save(str(tmp / "items"), show_progress=False)
+        index.words.save(tmp / "words")
+        index.grams.save(tmp / "grams")
+        index.docs.save(tmp / "docs")
+        index.item_model.save(tmp / "items")
         np.save(tmp / "item_fiches.npy", index.item_fiches)
         np.save(tmp / "item_starts.npy", index.item_starts)
         np.save(tmp / "entry_fiche.npy", index.entry_fiche)
@@ -289,8 +343,6 @@ def save(index: Index, folder: Path) -> Path:
 
 def load(folder: Path, key: str) -> Index | None:
     """The index cached under ``key`` in ``folder``, or None (absent or unreadable)."""
-    import bm25s
-
     path = folder / f"{INDEX_PREFIX}{key}"
     if not (path / "meta.json").exists():
         return None
@@ -303,13 +355,12 @@ def load(folder: Path, key: str) -> Index | None:
                      entry_job=np.load(path / "entry_job.npy").astype(np.int32), jobs=jobs,
                      analyser=Analyser(meta["pairs"], set(meta["known"])),
                      vocabulary=meta["vocabulary"],
-                     words=bm25s.BM25.load(str(path / "words"), show_progress=False),
-                     grams=bm25s.BM25.load(str(path / "grams"), show_progress=False),
-                     docs=bm25s.BM25.load(str(path / "docs"), show_progress=False),
+                     words=Scores.load(path / "words"), grams=Scores.load(path / "grams"),
+                     docs=Scores.load(path / "docs"),
                      items=meta["items"],
                      item_fiches=np.load(path / "item_fiches.npy").astype(np.int32),
                      item_starts=np.load(path / "item_starts.npy").astype(np.int32),
-                     item_model=bm25s.BM25.load(str(path / "items"), show_progress=False),
+                     item_model=Scores.load(path / "items"),
                      key=key)
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a broken cache is rebuilt by the caller
