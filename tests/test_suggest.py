@@ -125,9 +125,9 @@ def test_curated_code_is_in_the_top_5_for_most_jobs(
             jobs |= {(path.parent.name, r["job"]) for r in csv.DictReader(fh)}
     assert result.jobs == len(jobs)
     print(f"\ntop-5 share: {result.hits}/{result.jobs} = {result.share:.1%}")
-    # measured 85 %, each job's own labels and links left out (docs/rome.md); a margin for new
+    # measured 90 %, each job's own labels and links left out (docs/rome.md); a margin for new
     # data
-    assert result.share >= 0.8
+    assert result.share >= 0.85
     assert result.first <= result.hits
 
 

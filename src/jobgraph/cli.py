@@ -188,7 +188,7 @@ def cmd_rome(args: argparse.Namespace, out: TextIO) -> int:
 def _rome_suggest(args: argparse.Namespace, out: TextIO) -> int:
     from .backends import open_store
     from .names import resolve_job
-    from .suggest import JobText, curated_links, job_texts, suggest
+    from .suggest import JobText, Neighbours, curated_links, job_texts, suggest
     from .terms import short_id
 
     if args.top < 1:
@@ -196,14 +196,16 @@ def _rome_suggest(args: argparse.Namespace, out: TextIO) -> int:
     backend = open_store(_data_dir(args), _store_dir(args))
     engine = _engine(args, backend)
     job = str(resolve_job(backend, args.job, suggest=engine.suggester))
-    text = job_texts(backend, job).get(job, JobText(job))
+    texts = job_texts(backend)
+    text = texts.get(job, JobText(job))
+    neighbours = Neighbours(engine, texts, curated_links(backend))
     links = {link.code: link for link in curated_links(backend, job)}
     out.write(f"ROME 4.0 fiches for {short_id(job)} « {text.label} »\n")
     if links:
         out.write("curated: " + ", ".join(f"{c} {x.relation} ({x.basis})"
                                           for c, x in sorted(links.items())) + "\n")
     out.write("\n")
-    for rank, s in enumerate(suggest(engine, text, top=args.top), 1):
+    for rank, s in enumerate(suggest(engine, text, top=args.top, neighbours=neighbours), 1):
         mark = "  [curated]" if s.code in links else ""
         out.write(f"{rank:>3}  {s.score:.3f}  {s.code}  {s.title}{mark}\n")
         if s.titles:

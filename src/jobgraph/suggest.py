@@ -17,12 +17,14 @@ from .search.engine import Engine
 
 Vector = npt.NDArray[np.float64]
 
-# Weights of the four signals (see docs/rome.md): the job's titles (searched as a person's words
+# Weights of the five signals (see docs/rome.md): the job's titles (searched as a person's words
 # are, the job itself left out, so the labels of other jobs bring the fiches they are linked to),
 # the whole job text against each fiche's whole text, the job's families and sector against the
-# same, and mission sentences against the fiche's competence items. Each signal is first scaled
-# so that its best fiche scores 1.
-WEIGHTS = {"title": 1.0, "text": 0.5, "context": 0.5, "missions": 0.2}
+# same, mission sentences against the fiche's competence items, and the codes curated for the
+# jobs whose text is nearest. Each signal is first scaled so that its best fiche scores 1.
+WEIGHTS = {"title": 1.0, "text": 0.5, "context": 0.25, "missions": 0.2, "neighbours": 0.5}
+# the neighbours signal: the curated codes of the jobs whose whole text is nearest this job's
+NEIGHBOURS = 3
 # a title whose best match is weak says little: it is scaled as if this were the best
 FLOORS = {"title": 0.5}
 
@@ -110,6 +112,47 @@ def _scaled(v: Vector, floor: float = 0.0) -> Vector:
     return v / top if top > 0 else v
 
 
+class Neighbours:
+    """The jobs of the graph as BM25 documents of their whole text, with their curated codes:
+    a job's nearest other jobs vote for the codes their curators chose."""
+
+    def __init__(self, engine: Engine, texts: dict[str, JobText], links: list[Link]) -> None:
+        from .search.index import Scores
+
+        self.jobs = sorted(texts)
+        self.pos = {j: k for k, j in enumerate(self.jobs)}
+        self.engine = engine
+        self.scores = Scores.fit([self._tokens(texts[j]) for j in self.jobs] or [["\x00"]])
+        code_pos = {c: i for i, c in enumerate(engine.index.codes)}
+        self.codes: list[list[int]] = [[] for _ in self.jobs]
+        for link in links:
+            if link.job in self.pos and link.code in code_pos:
+                self.codes[self.pos[link.job]].append(code_pos[link.code])
+
+    def _tokens(self, job: JobText) -> list[str]:
+        from .search import text as search_text
+
+        words = self.engine.index.analyser.base_words(
+            " ".join(job.labels + job.missions + job.context))
+        return [search_text.stem(w) for w in words] or ["\x00"]
+
+    def signal(self, job: JobText) -> Vector:
+        """Each fiche's best vote among the ``NEIGHBOURS`` jobs nearest ``job`` (itself left
+        out), a vote being the neighbour's similarity scaled to the nearest one."""
+        out = np.zeros(len(self.engine.index.codes))
+        sims = self.scores.scores(self.scores.ids(self._tokens(job)))
+        if job.iri in self.pos:
+            sims[self.pos[job.iri]] = 0.0
+        top = float(sims.max(initial=0.0))
+        if top <= 0:
+            return out
+        for k in np.lexsort((np.arange(len(sims)), -sims))[:NEIGHBOURS].tolist():
+            vote = float(sims[k]) / top
+            for i in self.codes[k]:
+                out[i] = max(float(out[i]), vote)
+        return out
+
+
 @dataclass
 class Signals:
     """A job's similarity to every fiche by each signal (unscaled), and to every indexed title."""
@@ -119,8 +162,8 @@ class Signals:
     entry: Vector
 
 
-def signals(engine: Engine, job: JobText) -> Signals:
-    """Compute the four signals of ``job`` against every fiche, the job itself left out."""
+def signals(engine: Engine, job: JobText, neighbours: Neighbours | None = None) -> Signals:
+    """Compute the signals of ``job`` against every fiche, the job itself left out."""
     idx = engine.index
     n = len(idx.codes)
     labels = job.labels or ([job.label] if job.label else [])
@@ -155,6 +198,8 @@ def signals(engine: Engine, job: JobText) -> Signals:
             counted += 1
         if counted:
             out["missions"] = per_fiche / counted
+    if neighbours is not None:
+        out["neighbours"] = neighbours.signal(job)
     return Signals(n, {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}, entry)
 
 
@@ -180,13 +225,14 @@ def _ranked(engine: Engine, total: Vector, top: int) -> list[int]:
     return [int(i) for i in np.lexsort((np.arange(len(total)), -total))[:top]]
 
 
-def suggest(engine: Engine, job: JobText, *, top: int = 5, explain: int = 3) -> list[Suggestion]:
+def suggest(engine: Engine, job: JobText, *, top: int = 5, explain: int = 3,
+            neighbours: Neighbours | None = None) -> list[Suggestion]:
     """The ``top`` fiches for ``job``, best first, each with up to ``explain`` matching titles and
-    competence items."""
+    competence items; ``neighbours`` adds the codes of the jobs nearest it."""
     if top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
     idx = engine.index
-    sig = signals(engine, job)
+    sig = signals(engine, job, neighbours)
     total = combine(sig)
     out = []
     item_sims = [s for s in (engine.item_scores(m) for m in job.missions + job.labels)
@@ -228,17 +274,18 @@ def evaluate(engine: Engine, texts: dict[str, JobText], links: list[Link], *,
              top: int = 5, weights: list[dict[str, float]] | None = None) -> list[Evaluation]:
     """For each weighting (default: ``WEIGHTS``), the share of the linked jobs whose curated code
     (one of them) is in the top ``top``; each job is ranked with its own labels and links left
-    out of the index, as `jobgraph rome suggest` ranks it."""
+    out, as `jobgraph rome suggest` ranks it."""
     gold: dict[str, set[str]] = defaultdict(set)
     for link in links:
         gold[link.job].add(link.code)
     weightings = weights or [WEIGHTS]
     results = [Evaluation(top) for _ in weightings]
     start = time.perf_counter()
+    near = Neighbours(engine, texts, links)
     for job in sorted(gold):
         if job not in texts:
             continue
-        sig = signals(engine, texts[job])
+        sig = signals(engine, texts[job], near)
         for w, result in zip(weightings, results, strict=True):
             ranked = [engine.index.codes[i] for i in _ranked(engine, combine(sig, w), top)]
             result.jobs += 1
