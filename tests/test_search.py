@@ -226,6 +226,37 @@ def test_embedded_store_and_rdflib_give_the_same_source() -> None:
     assert as_dict(first) == as_dict(Engine(ix.build(b)).search("agent d'acceuil"))
 
 
+def test_an_endpoint_index_is_keyed_by_what_it_returns(tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    from jobgraph.catalogue import internal
+
+    store = ox.Store()
+    store.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+    texts_query = internal("search-rome-texts").text
+
+    asked: list[str] = []
+
+    class Counting(OxigraphBackend):
+        def select(self, query: str, bindings: Any = None) -> Any:
+            asked.append("texts" if query == texts_query else "other")
+            return super().select(query, bindings)
+
+    backend = Counting(store)
+    first = ix.open_index(backend, tmp_path)
+    assert "texts" in asked  # built: the competence labels were read
+    asked.clear()
+    again = ix.open_index(backend, tmp_path)
+    assert again.key == first.key and "texts" not in asked  # named by its titles and jobs
+    store.update('PREFIX skos: <http://www.w3.org/2004/02/skos/core#> '
+                 'DELETE { GRAPH ?g { ?f skos:prefLabel ?t } } '
+                 'INSERT { GRAPH ?g { ?f skos:prefLabel "Titre changé"@fr } } '
+                 'WHERE { GRAPH ?g { ?f skos:notation "M1601" ; skos:prefLabel ?t } }')
+    changed = ix.open_index(backend, tmp_path)
+    assert changed.key != first.key
+    assert [p.name for p in tmp_path.iterdir()] == [f"search-{changed.key}"]
+
+
 @pytest.mark.server
 def test_a_server_gives_the_same_source(tmp_path_factory: pytest.TempPathFactory) -> None:
     import pyoxigraph as ox

@@ -40,7 +40,8 @@ class FicheHit:
     title: str
     score: float
     matched: list[str] = field(default_factory=list)  # its titles that matched, best first
-    jobs: list[str] = field(default_factory=list)  # jobs whose labels matched and link here
+    # jobs linked to the fiche whose labels share at least half of the text's best title score
+    jobs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -201,16 +202,9 @@ class Engine:
         if self.job_link_weight and len(self._link_job):
             via = np.zeros(n)
             np.maximum.at(via, self._link_fiche, job_best[self._link_job] * self._link_weight)
+            # a fiche both titled like the text and linked by a matching job gains a little more
             best = np.maximum(best, self.job_link_weight * via) + 0.1 * self.job_link_weight * via
         return best, job_best
-
-    def rank(self, query: str, *, top: int = 5,
-             exclude: Collection[str] = ()) -> tuple[list[int], Vector, list[str], Vector]:
-        """The best fiches' positions and all scores (for evaluation: no explanations)."""
-        ws, _ = self.read(query)
-        entry, fiche, _ = self.scores(ws, exclude)
-        order = np.lexsort((np.arange(len(fiche)), -fiche))[:top]
-        return [int(i) for i in order if fiche[i] > 0], fiche, ws, entry
 
     def search(self, query: str, *, top: int = 5, jobs: int = 10,
                exclude: Collection[str] = ()) -> Answer:

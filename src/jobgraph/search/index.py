@@ -75,15 +75,9 @@ def _str(term: Any) -> str:
     return str(term) if term is not None else ""
 
 
-def read_source(backend: Backend) -> Source:
-    """The ROME titles and the jobs of ``backend`` (the embedded store or an endpoint)."""
-    src = Source()
-    for code, title, _app, label in backend.select(internal("search-rome-titles").text).rows:
-        c = _str(code)
-        src.fiches[c] = _str(title)
-        labels = src.appellations.setdefault(c, [])
-        if label is not None and _str(label) not in labels:
-            labels.append(_str(label))
+def read_texts(backend: Backend, src: Source) -> None:
+    """Add the fiches' domaines and competence labels of ``backend`` to ``src`` (87k rows for
+    ROME: read when an index is built, not to name the data)."""
     for code, kind, value in backend.select(internal("search-rome-texts").text).rows:
         if _str(kind) == "domain":
             src.domains[_str(code)] = _str(value)
@@ -91,6 +85,22 @@ def read_source(backend: Backend) -> Source:
             src.items.setdefault(_str(code), []).append(_str(value))
     for labels in src.items.values():
         labels.sort()
+
+
+def read_source(backend: Backend, *, texts: bool = True) -> Source:
+    """The ROME titles and the jobs of ``backend`` (the embedded store or an endpoint), and with
+    ``texts`` the fiches' domaines and competence labels."""
+    src = Source()
+    for code, title, _app, label in backend.select(internal("search-rome-titles").text).rows:
+        c = _str(code)
+        src.fiches[c] = _str(title)
+        labels = src.appellations.setdefault(c, [])
+        if label is not None and _str(label) not in labels:
+            labels.append(_str(label))
+    for labels in src.appellations.values():
+        labels.sort()  # the same order whatever order a backend returns rows in
+    if texts:
+        read_texts(backend, src)
     for job, kind, value, ref, ref_title, level, national in \
             backend.select(internal("search-jobs").text).rows:
         iri = _str(job)
@@ -370,18 +380,24 @@ def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None
     """The index of ``backend``'s data, from ``cache_dir`` when it holds it.
 
     ``data_key`` names the data cheaply when the caller knows it (the embedded store's manifest
-    digests); without it the source is read from the backend and its digest is the key.
+    digests); without it (an endpoint) the titles and jobs are read from the backend and their
+    digest is the key: a change on the server that touches only competence labels is seen when
+    the titles or jobs change too (or the cache folder is emptied).
     """
     src: Source | None = None
     if data_key is None:
-        src = read_source(backend)
+        src = read_source(backend, texts=False)
         data_key = src.digest()
     key = cache_key(data_key)
     if cache_dir is not None:
         cached = load(cache_dir, key)
         if cached is not None:
             return cached
-    index = build(src or read_source(backend), key)
+    if src is None:
+        src = read_source(backend)
+    else:
+        read_texts(backend, src)
+    index = build(src, key)
     if cache_dir is not None:
         save(index, cache_dir)
     return index
