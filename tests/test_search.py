@@ -111,7 +111,8 @@ def small_source() -> ix.Source:
                                        "Référentiel", "III", 4, ["Agent(e) d'accueil"],
                                        [("M1601", "exactMatch")]),
         f"{ID}ref/job/studio": ix.Job(f"{ID}ref/job/studio", "Opérateur de studio", "ref",
-                                      "Référentiel", "II", None, ["Opérateur de studio"],
+                                      "Référentiel", "II", None,
+                                      ["Opérateur de studio", "Studio operator"],
                                       [("E1201", "closeMatch")]),
     }
     return src
@@ -161,6 +162,12 @@ def test_a_job_label_brings_its_linked_fiche_unless_left_out(engine: Engine) -> 
     left_out = engine.search("opérateur de studio", exclude=[f"{ID}ref/job/studio"])
     assert all(h.job.short != "ref/studio" for h in left_out.jobs)
     assert engine.suggester("opérateur de studio", 3) == [f"{ID}ref/job/studio"]
+
+
+def test_english_titles_where_the_graph_has_them(engine: Engine) -> None:
+    answer = engine.search("studio operators")
+    assert answer.jobs[0].job.short == "ref/studio" and answer.jobs[0].matched == "Studio operator"
+    assert answer.fiches[0].code == "E1201"  # through the job's link
 
 
 @pytest.mark.parametrize(("query", "reason"), [
