@@ -170,6 +170,16 @@ def test_english_titles_where_the_graph_has_them(engine: Engine) -> None:
     assert answer.fiches[0].code == "E1201"  # through the job's link
 
 
+def test_a_graph_without_rome_still_finds_its_jobs() -> None:
+    src = small_source()
+    src.fiches, src.appellations, src.domains, src.items = {}, {}, {}, {}
+    bare = Engine(ix.build(src))
+    answer = bare.search("agent d'acceuil")
+    assert answer.fiches == [] and answer.jobs[0].job.short == "ref/accueil"
+    assert bare.suggester("agent d'accueil", 5) == [f"{ID}ref/job/accueil"]
+    assert bare.search("plombier").reason.startswith("no indexed title")
+
+
 @pytest.mark.parametrize(("query", "reason"), [
     ("", "empty text"), ("   ", "empty text"),
     ("niveau 2 H/F", "no word to search"),

@@ -218,13 +218,14 @@ class Engine:
             return answer
         entry, fiche, job_best = self.scores(ws, exclude)
         skip = [self._job_pos[j] for j in exclude if j in self._job_pos]
-        if float(fiche.max(initial=0.0)) <= 0:
+        if float(fiche.max(initial=0.0)) <= 0 and float(job_best.max(initial=0.0)) <= 0:
             answer.reason = "no indexed title shares a word or a part of a word with the text"
             return answer
         idx = self.index
         order = [int(i) for i in np.lexsort((np.arange(len(fiche)), -fiche))[:top]
                  if fiche[i] > 0]
-        scale = float(fiche[order[0]])
+        # scores are shown relative to the best fiche (or the best job label, without fiche)
+        scale = float(fiche[order[0]]) if order else float(job_best.max())
         for i in order:
             a = int(self._fiche_starts[i])
             mine = range(a, a + int(self._fiche_sizes[i]))

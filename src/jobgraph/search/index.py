@@ -175,6 +175,9 @@ class Scores:
     @classmethod
     def fit(cls, docs: list[list[str]]) -> Scores:
         """BM25 weights of ``docs`` (lists of tokens) by bm25s."""
+        if not docs:  # a graph without ROME has no fiche to index
+            return cls({}, np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int32),
+                       np.zeros(1, dtype=np.int64), 0)
         import bm25s
 
         model = bm25s.BM25(k1=K1, b=B)
@@ -285,8 +288,7 @@ def build(src: Source, key: str = "") -> Index:
             holders[item_pos[x]].append(i)
     item_docs = [[text.stem(w) for w in analyser.base_words(x)] or ["\x00"] for x in items]
     starts = np.cumsum([0] + [len(h) for h in holders]).astype(np.int32)
-    models = [Scores.fit(docs) for docs in
-              (word_docs, gram_docs, fiche_docs, item_docs or [["\x00"]])]
+    models = [Scores.fit(docs) for docs in (word_docs, gram_docs, fiche_docs, item_docs)]
     return Index(codes=codes, fiche_titles=[src.fiches[c] for c in codes], entries=entries,
                  entry_fiche=np.array(entry_fiche, dtype=np.int32),
                  entry_job=np.array(entry_job, dtype=np.int32), jobs=jobs, analyser=analyser,
