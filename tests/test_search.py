@@ -406,6 +406,7 @@ def test_batch_jsonl_csv_and_accuracy(store: Path, tmp_path: Path) -> None:
     ((), "give a TEXT to search, or --input FILE"),
     (("comptable", "--input", "x.txt"), "give a TEXT to search, or --input FILE"),
     (("comptable", "--top", "0"), "--top must be at least 1"),
+    (("comptable", "--jobs", "-1"), "--jobs must be 0 or more"),
     (("comptable", "--format", "csv"), "--format csv is for --input"),
     (("comptable", "--column", "t"), "--column, --expected and --leave-out go with --input"),
 ])

@@ -269,6 +269,8 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
+    if args.jobs < 0:
+        raise UsageError(f"--jobs must be 0 or more, got {args.jobs}")
     if (args.text is None) == (args.input is None):
         raise UsageError("give a TEXT to search, or --input FILE (not both)")
     if args.text is not None:
