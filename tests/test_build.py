@@ -39,7 +39,7 @@ def test_trig_has_one_named_graph_per_referential_and_ontology(tmp_path: Path) -
     names = {str(c.identifier) for c in ds.contexts()}
     base = "https://w3id.org/jobgraph/id/graph/"
     assert {base + "ontology", base + "cnc-2019", base + "mini-ref"} <= names
-    assert "mini-ref: 144 triples (2 jobs" in stdout
+    assert "mini-ref: 148 triples (2 jobs" in stdout
 
 
 def test_store_is_reused_until_data_changes(tmp_path: Path) -> None:

@@ -52,3 +52,56 @@ def test_scores_levels_and_provenance() -> None:
     for subject in set(g.subjects(SKOS.inScheme, None)):
         assert (subject, PROV.wasDerivedFrom, None) in g, subject
         assert (subject, JG.sourceLocation, None) in g, subject
+
+
+ALIGNMENT_TERMS = (JG.alignedTo, JG.alignedToMin, JG.alignedToMax, JG.alignmentBasis,
+                   JG.alignmentNote)
+
+
+def _alignments(g: Graph) -> Graph:
+    out = Graph()
+    for p in ALIGNMENT_TERMS:
+        for t in g.triples((None, p, None)):
+            out.add(t)
+    return out
+
+
+def test_alignments_exact_ranges_and_job_national_levels(tmp_path: Path) -> None:
+    """An exact alignment gives jg:alignedTo and min = max = the level; a range gives only
+    jg:alignedToMin and jg:alignedToMax; a job's national_level gives the same on the job."""
+    data = copy_mini(tmp_path)
+    ref = data / "mini-ref" / "referential.yaml"
+    ref.write_text(ref.read_text(encoding="utf-8").replace(
+        "aligned_to: {level: cnc-2019/4, basis: estimate, note: qualification}",
+        "aligned_to: {lowest: cnc-2019/4, highest: cnc-2019/5, basis: estimate, note: entre deux}"),
+        encoding="utf-8")
+    (data / "it").mkdir()
+    (data / "it" / "referential.yaml").write_text(
+        "id: it\ntitle: Métiers sans échelle\nsector: {id: it, label: Informatique}\n",
+        encoding="utf-8")
+    (data / "it" / "jobs.yaml").write_text(
+        "jobs:\n"
+        "  - id: dev\n    label: Développeur\n"
+        "    national_level: {lowest: cnc-2019/4, highest: cnc-2019/5, basis: estimate,"
+        " note: Bac ou Bac+2}\n"
+        "  - id: tech\n    label: Technicien\n"
+        "    national_level: {level: cnc-2019/4, basis: official}\n"
+        "  - id: inconnu\n    label: Emploi sans indice\n", encoding="utf-8")
+    graphs = convert(load(data))
+    got = _alignments(_graph(graphs[graph_iri("mini-ref")] + graphs[graph_iri("it")]))
+    expected = Graph().parse(data="""
+        @prefix jg: <https://w3id.org/jobgraph/ontology#> .
+        @base <https://w3id.org/jobgraph/id/> .
+        <mini-ref/level/I> jg:alignedTo <cnc-2019/level/3> ;
+            jg:alignedToMin <cnc-2019/level/3> ; jg:alignedToMax <cnc-2019/level/3> ;
+            jg:alignmentBasis "estimate" ; jg:alignmentNote "tâches simples"@fr .
+        <mini-ref/level/II> jg:alignedToMin <cnc-2019/level/4> ;
+            jg:alignedToMax <cnc-2019/level/5> ;
+            jg:alignmentBasis "estimate" ; jg:alignmentNote "entre deux"@fr .
+        <it/job/dev> jg:alignedToMin <cnc-2019/level/4> ; jg:alignedToMax <cnc-2019/level/5> ;
+            jg:alignmentBasis "estimate" ; jg:alignmentNote "Bac ou Bac+2"@fr .
+        <it/job/tech> jg:alignedTo <cnc-2019/level/4> ;
+            jg:alignedToMin <cnc-2019/level/4> ; jg:alignedToMax <cnc-2019/level/4> ;
+            jg:alignmentBasis "official" .
+        """, format="turtle")
+    assert isomorphic(got, expected), sorted(got ^ expected)

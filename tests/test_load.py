@@ -43,6 +43,28 @@ def test_mini_data_loads(tmp_path: Path) -> None:
     assert ref.rome_links[1].loc.line == 3
 
 
+def test_ranges_and_national_levels_load(tmp_path: Path) -> None:
+    data = copy_mini(tmp_path)
+    _replace(data / "mini-ref/referential.yaml", "{level: cnc-2019/4,",
+             "{lowest: cnc-2019/4, highest: cnc-2019/5,")
+    _no_scale(data, "{level: cnc-2019/5, basis: estimate, note: Bac+2 (line 4)}")
+    ds = load(data)
+    scale = ds.referentials["mini-ref"].scale
+    assert scale is not None
+    one, two = (lv.aligned_to for lv in scale.levels)
+    assert one is not None and two is not None
+    assert (one.lowest, one.highest, one.level, one.exact) == (
+        "cnc-2019/3", "cnc-2019/3", "cnc-2019/3", True)
+    assert (two.lowest, two.highest, two.level, two.exact) == (
+        "cnc-2019/4", "cnc-2019/5", None, False)
+    assert two.loc.line == 31
+    dev = ds.referentials["it"].jobs[0]
+    assert dev.national_level is not None and dev.national_level.exact
+    assert (dev.national_level.level, dev.national_level.basis, dev.national_level.note) == (
+        "cnc-2019/5", "estimate", "Bac+2 (line 4)")
+    assert str(dev.national_level.loc) == "data/it/jobs.yaml:4"
+
+
 CASES = {
     "malformed-yaml": (
         lambda d: _replace(d / "mini-ref/jobs.yaml", "    level: I\n", "    level: [I\n"),
@@ -93,7 +115,63 @@ CASES = {
     "unknown-key": (
         lambda d: _replace(d / "mini-ref/jobs.yaml", "    level: II\n", "    levle: II\n"),
         "data/mini-ref/jobs.yaml:15", "unknown key 'levle'"),
+    # national levels: aligned_to of a level, national_level of a job
+    "range-with-only-lowest": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "{level: cnc-2019/4,",
+                           "{lowest: cnc-2019/4,"),
+        "data/mini-ref/referential.yaml:31", "aligned_to has 'lowest' but no 'highest'"),
+    "range-with-only-highest-in-a-block": (
+        lambda d: _replace(d / "mini-ref/referential.yaml",
+                           "{level: cnc-2019/4, basis: estimate, note: qualification}",
+                           "\n        basis: estimate\n        highest: cnc-2019/5"),
+        "data/mini-ref/referential.yaml:33", "aligned_to has 'highest' but no 'lowest'"),
+    "level-and-range-at-once": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "{level: cnc-2019/4,",
+                           "{level: cnc-2019/4, lowest: cnc-2019/4, highest: cnc-2019/5,"),
+        "data/mini-ref/referential.yaml:31", "aligned_to has both 'level' and 'lowest'"),
+    "range-unknown-level": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "{level: cnc-2019/4,",
+                           "{lowest: cnc-2019/4, highest: cnc-2019/9,"),
+        "data/mini-ref/referential.yaml:31", "aligned_to names unknown level 'cnc-2019/9'"),
+    "range-upside-down": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "{level: cnc-2019/4,",
+                           "{lowest: cnc-2019/5, highest: cnc-2019/4,"),
+        "data/mini-ref/referential.yaml:31",
+        "aligned_to has lowest 'cnc-2019/5' above highest 'cnc-2019/4'"),
+    "range-over-two-scales": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "{level: cnc-2019/4,",
+                           "{lowest: mini-ref/I, highest: cnc-2019/4,"),
+        "data/mini-ref/referential.yaml:31", "aligned_to ranges over two scales"),
+    "national-level-in-a-referential-with-a-scale": (
+        lambda d: _replace(d / "mini-ref/jobs.yaml", "    level: I\n",
+                           "    level: I\n"
+                           "    national_level: {level: cnc-2019/3, basis: estimate}\n"),
+        "data/mini-ref/jobs.yaml:7", "job 'agent' has national_level, but referential 'mini-ref' "
+        "has a scale"),
+    "national-level-unknown-level": (
+        lambda d: _no_scale(d, "{lowest: cnc-2019/4, highest: cnc-2019/9, basis: estimate}"),
+        "data/it/jobs.yaml:4", "national_level names unknown level 'cnc-2019/9'"),
+    "national-level-with-only-lowest": (
+        lambda d: _no_scale(d, "{lowest: cnc-2019/4, basis: estimate}"),
+        "data/it/jobs.yaml:4", "national_level has 'lowest' but no 'highest'"),
+    "national-level-basis": (
+        lambda d: _no_scale(d, "{level: cnc-2019/4, basis: guess}"),
+        "data/it/jobs.yaml:4", "national_level: basis 'guess' is not one of official, estimate"),
+    "national-level-without-level": (
+        lambda d: _no_scale(d, "{basis: estimate, note: Bac+2}"),
+        "data/it/jobs.yaml:4", "national_level names no level"),
 }
+
+
+def _no_scale(data: Path, national_level: str) -> None:
+    """A referential without scale (like the IT métiers) whose one job has ``national_level``."""
+    (data / "it").mkdir()
+    (data / "it" / "referential.yaml").write_text(
+        "id: it\ntitle: Métiers sans échelle\nsector: {id: it, label: Informatique}\n",
+        encoding="utf-8")
+    (data / "it" / "jobs.yaml").write_text(
+        f"jobs:\n  - id: dev\n    label: Développeur\n    national_level: {national_level}\n",
+        encoding="utf-8")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

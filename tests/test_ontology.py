@@ -321,9 +321,13 @@ INDIVIDUALS = """
 <demo/level/I> a jg:Level ; jg:inScale <demo/scale/grades> ; skos:notation "I" ; jg:rank 1 ;
     skos:definition "Sont classés dans ce niveau les emplois d'exécution."@fr ;
     jg:minTotalScore 6 ; jg:maxTotalScore 7 ; jg:alignedTo <cnc-2019/level/3> ;
+    jg:alignedToMin <cnc-2019/level/3> ; jg:alignedToMax <cnc-2019/level/3> ;
     jg:alignmentBasis "estimate" ; jg:alignmentNote "same definition as level 3"@en ;
     jg:sourceLine 40 .
 <demo/level/II> a jg:Level ; skos:notation "II" .
+<demo/level/III> a jg:Level ; jg:inScale <demo/scale/grades> ; skos:notation "III" ; jg:rank 3 ;
+    jg:alignedToMin <cnc-2019/level/3> ; jg:alignedToMax <cnc-2019/level/4> ;
+    jg:alignmentBasis "estimate" ; jg:alignmentNote "between the CAP floor and the technicians"@en .
 
 <demo/criterion/connaissances> a jg:Criterion ; skos:prefLabel "Connaissances"@fr ;
     jg:minValue 1 ; jg:maxValue 8 ; jg:rank 1 .
@@ -347,6 +351,14 @@ INDIVIDUALS = """
     prov:wasDerivedFrom <demo/source> ; jg:sourceLocation "data/demo/jobs.yaml:1" ;
     jg:sourceLine 120 .
 <demo/job/assistant> a jg:Job ; skos:prefLabel "Assistant"@fr .
+<it> a jg:Referential .
+<it/job/dev> a jg:Job ; skos:inScheme <it> ; skos:prefLabel "Développeur"@fr ;
+    jg:alignedToMin <cnc-2019/level/3> ; jg:alignedToMax <cnc-2019/level/4> ;
+    jg:alignmentBasis "estimate" ; jg:alignmentNote "Bac or Bac+2 asked"@en .
+<it/job/tech> a jg:Job ; skos:inScheme <it> ; skos:prefLabel "Technicien"@fr ;
+    jg:alignedTo <cnc-2019/level/4> ;
+    jg:alignedToMin <cnc-2019/level/4> ; jg:alignedToMax <cnc-2019/level/4> ;
+    jg:alignmentBasis "official" .
 <demo/job/incomplete> a jg:Job ; skos:prefLabel "Emploi incomplet"@fr ;
     jg:score <demo/job/incomplete/score/connaissances> .
 

@@ -18,6 +18,7 @@ from jobgraph.paths import CareerPath, Graph, Step, shortest_paths
 from query_cases import ACCUEIL, AGENT, ASSISTANT, CHEF, CONSEILLER, FIXTURE
 
 SVG = "{http://www.w3.org/2000/svg}"
+ID = "https://w3id.org/jobgraph/id/"
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +61,17 @@ def test_shortest_path_across_referentials(steps: list[Step]) -> None:
     assert found[0].steps[0].evidence == "M1601"
 
 
-def test_paths_of_equal_length_are_ranked_by_kind(steps: list[Step]) -> None:
+def test_paths_are_ranked_by_the_cost_of_their_steps(steps: list[Step]) -> None:
+    """(was: paths of equal length ranked by kind) a ladder rung and a ROME évolution cost less
+    than a ROME 4 mobility and a printed progression, and that less than three steps."""
     found = shortest_paths(steps, AGENT, CHEF)
-    assert [len(p.steps) for p in found] == [2, 2, 2]
+    assert [p.jobs() for p in found] == [[AGENT, ASSISTANT, CHEF],
+                                         [AGENT, f"{ID}gamma/job/employe", CHEF],
+                                         [AGENT, ASSISTANT, f"{ID}gamma/job/employe", CHEF]]
     assert [kinds(p) for p in found] == [["progression", "mobility"],
                                          ["mobility", "progression"],
-                                         ["mobility", "mobility"]]
-    assert found[0].jobs() == [AGENT, ASSISTANT, CHEF]
+                                         ["progression", "equivalence", "progression"]]
+    assert [round(p.cost, 2) for p in found] == sorted(round(p.cost, 2) for p in found)
 
 
 def test_no_path_and_same_job(steps: list[Step]) -> None:
@@ -74,18 +79,24 @@ def test_no_path_and_same_job(steps: list[Step]) -> None:
     assert shortest_paths(steps, AGENT, AGENT) == [CareerPath(())]
 
 
-def test_fewer_steps_beat_better_kinds() -> None:
-    mobility = [Step("a", "d", "mobility", "X>Y")]
-    ladder = [Step("a", "b", "progression"), Step("b", "c", "progression"),
-              Step("c", "d", "progression")]
-    assert kinds(shortest_paths(ladder + mobility, "a", "d")[0]) == ["mobility"]
+def test_a_printed_ladder_beats_a_rome_shortcut() -> None:
+    """(was: fewer steps beat better kinds) paths are ranked by plausibility, not by number of
+    steps: three printed progressions cost less than one ROME 4 mobility edge, a ladder of six
+    rungs more."""
+    mobility = [Step("a", "d", "mobility", "X>Y mobilityTo")]
+    printed = [Step("a", "b", "progression", "explicit"), Step("b", "c", "progression", "explicit"),
+               Step("c", "d", "progression", "explicit")]
+    assert kinds(shortest_paths(printed + mobility, "a", "d")[0]) == ["progression"] * 3
+    long = [Step(f"r{i}", f"r{i + 1}", "progression", "ladder") for i in range(6)]
+    shortcut = [Step("r0", "r6", "mobility", "X>Y mobilityTo")]
+    assert kinds(shortest_paths(long + shortcut, "r0", "r6")[0]) == ["mobility"]
 
 
 def test_best_kind_kept_between_two_jobs() -> None:
     graph = Graph.of([Step("a", "b", "mobility", "X>Y"), Step("a", "b", "proximity"),
                       Step("a", "a", "progression"), Step("a", "b", "unknown-kind")])
-    assert graph.out("a") == {"b"}
-    assert graph.step("a", "b").kind == "proximity"
+    assert set(graph.out("a")) == {"b"}
+    assert graph.step("a", "b").kind == "proximity"  # the cheapest kind of step
     assert len(graph.between("a", "b")) == 2
 
 
@@ -120,7 +131,7 @@ def test_text_output_in_english_and_by_label(backend: OxigraphBackend) -> None:
     code, text = run_path(backend, "Agent d'accueil", "chef de bureau", lang="en")
     assert code == 0
     assert text.startswith("Receptionist [alpha/agent; level I, national level 3]")
-    assert "Path 3 (2 steps)" in text
+    assert "Path 3 (3 steps)" in text  # the third cheapest has a step more (was: all of 2 steps)
     assert "ROME mobility (M1602>M1604 upwardTo)" in text
 
 

@@ -3,7 +3,10 @@ that a SPARQL endpoint (``remote``) implements too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+import resource
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -15,6 +18,7 @@ from rdflib.term import Identifier, Node
 from .errors import UsageError
 from .sparql import with_values
 from .terms import Row, canonical_rows, from_ox, plain
+from .workspace import StoreDamaged, Workspace
 
 
 @dataclass
@@ -45,14 +49,19 @@ class OxigraphBackend:
 
     name = "oxigraph"
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, workspace: Workspace | None = None) -> None:
         self.store = store
+        self.workspace = workspace  # where to record that the store turned out damaged
 
     @classmethod
-    def open(cls, db: Path) -> OxigraphBackend:
+    def open(cls, db: Path, *, workspace: Workspace | None = None) -> OxigraphBackend:
+        """The database at ``db``, read-only; StoreDamaged when RocksDB cannot open it."""
         import pyoxigraph as ox
 
-        return cls(ox.Store.read_only(str(db)))
+        try:
+            return cls(ox.Store.read_only(str(db)), workspace)
+        except (OSError, RuntimeError) as exc:
+            raise _damaged(db, exc, workspace) from None
 
     @classmethod
     def from_nquads(cls, text: str) -> OxigraphBackend:
@@ -72,6 +81,8 @@ class OxigraphBackend:
                                          use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise UsageError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, RuntimeError) as exc:
+            raise self._read_error(exc) from None
         if not isinstance(solutions, ox.QuerySolutions):
             raise UsageError("stored queries must be SELECT queries")
         variables = [v.value for v in solutions.variables]
@@ -86,8 +97,18 @@ class OxigraphBackend:
                 found = memo[t] = from_ox(t)
             return found
 
-        rows = [tuple(term(sol[v]) for v in variables) for sol in solutions]
+        try:
+            rows = [tuple(term(sol[v]) for v in variables) for sol in solutions]
+        except (OSError, RuntimeError) as exc:
+            raise self._read_error(exc) from None
         return Result(variables, rows)
+
+    def _read_error(self, exc: Exception) -> Exception:
+        # RocksDB checks each block it reads: a corrupted file fails the query that reads it
+        text = str(exc)
+        if not (text.startswith("Corruption") or "IO error" in text):
+            return exc
+        return _damaged(self.workspace.db if self.workspace else None, exc, self.workspace)
 
 
 class RdflibBackend:
@@ -118,13 +139,108 @@ class RdflibBackend:
         return Result(variables, rows)
 
 
+def _damaged(db: Path | None, exc: Exception, workspace: Workspace | None) -> StoreDamaged:
+    """The store could not be read: recorded beside it (the next command rebuilds it)."""
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    if workspace is not None:
+        workspace.mark_damaged(reason)
+    where = f" in {workspace.root}" if workspace else (f" at {db}" if db else "")
+    return StoreDamaged(f"the store{where} cannot be read ({reason}); it is rebuilt from the "
+                        "data by the next command (or `jobgraph build`)")
+
+
 def open_store(data_dir: Path, store_dir: Path) -> OxigraphBackend:
     """The embedded store of ``store_dir`` as a backend, built or rebuilt first from ``data_dir``
-    when the data changed since its last build."""
+    when the data changed since its last build or the store is damaged.
+
+    A store that its checks passed but RocksDB cannot open is recorded as damaged and rebuilt
+    once; a build swapping in a new store at that moment is waited for the same way.
+    """
     from .build import ensure_store  # the store's maker: not imported by every query
 
-    db, _ = ensure_store(data_dir, store_dir)
-    return OxigraphBackend.open(db)
+    ws = Workspace(Path(store_dir))
+    for attempt in (1, 2):
+        db, _ = ensure_store(data_dir, store_dir)
+        try:
+            return OxigraphBackend.open(db, workspace=ws)
+        except StoreDamaged:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- a memory ceiling for queries ----------------------------------------------------------------
+
+DEFAULT_MEMORY_LIMIT = 4 << 30
+
+
+def memory_limit() -> int:
+    """Bytes a command that queries the store may hold: ``$JOBGRAPH_MEMORY_LIMIT`` (MB), else
+    4 GB or half the machine's memory, whichever is smaller, and never under 1 GB.
+
+    Measured (README, Reliability): a healthy stored query takes 60-130 MB on the shipped data,
+    at most 629 MB at ×100 (benchmarks/README.md); ``rome suggest`` 316 MB when it makes its
+    index. A damaged store once made a query grow to 24 GB.
+    """
+    text = os.environ.get("JOBGRAPH_MEMORY_LIMIT")
+    if text:
+        try:
+            mb = int(text)
+        except ValueError:
+            mb = 0
+        if mb <= 0:
+            raise UsageError(f"JOBGRAPH_MEMORY_LIMIT must be a whole number of MB above 0, "
+                             f"got {text[:40]!r}")
+        return mb << 20
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return DEFAULT_MEMORY_LIMIT
+    return max(1 << 30, min(DEFAULT_MEMORY_LIMIT, total // 2))
+
+
+def resident_memory() -> int:
+    """Bytes of memory this process holds now (its resident set; the peak where /proc is not
+    there)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if os.uname().sysname == "Darwin" else peak * 1024
+
+
+class MemoryWatch:
+    """Calls ``on_exceed(bytes)`` once if the process holds more than ``limit`` bytes.
+
+    A thread looks every ``every`` seconds: pyoxigraph releases the GIL while it evaluates a
+    query (measured: a 100 s query left another Python thread running, gaps under 0.4 s), and
+    an address-space rlimit would make the store's allocations abort without a message (Rust
+    aborts when an allocation fails) and would be inherited by the OWL reasoner's JVM.
+    """
+
+    def __init__(self, limit: int, on_exceed: Callable[[int], None], *,
+                 every: float = 0.05) -> None:
+        self.limit = limit
+        self.on_exceed = on_exceed
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jobgraph-memory", daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            used = resident_memory()
+            if used > self.limit:
+                self.on_exceed(used)
+                return
 
 
 def same_rows(a: Result, b: Result, *, lists: Iterable[str] = ()) -> bool:
@@ -133,5 +249,5 @@ def same_rows(a: Result, b: Result, *, lists: Iterable[str] = ()) -> bool:
     return a.variables == b.variables and a.canonical(lists) == b.canonical(lists)
 
 
-__all__ = ["Backend", "OxigraphBackend", "RdflibBackend", "Result", "Row", "open_store",
-           "same_rows"]
+__all__ = ["Backend", "MemoryWatch", "OxigraphBackend", "RdflibBackend", "Result", "Row",
+           "memory_limit", "open_store", "resident_memory", "same_rows"]

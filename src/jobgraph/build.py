@@ -21,7 +21,16 @@ from .namespaces import GRAPH
 from .resources import resource_dir
 from .rome import convert_rome, read_rome
 from .serialize import jsonld, nquads, trig, trig_block, turtle, turtle_block
-from .workspace import Workspace, atomic_write, content_hash, fingerprint, module_closure
+from .workspace import (
+    Workspace,
+    atomic_write,
+    content_hash,
+    fingerprint,
+    log,
+    module_closure,
+    read_cache,
+    write_cache,
+)
 
 FORMATS = {".trig": "trig", ".nq": "nquads", ".nquads": "nquads", ".ttl": "turtle",
            ".jsonld": "jsonld", ".json": "jsonld"}
@@ -43,6 +52,7 @@ class BuildResult:
     rebuilt: bool = True
     seconds: float = 0.0
     dataset: Dataset | None = None
+    assembled: Assembled | None = field(default=None, repr=False)
 
     @property
     def triples(self) -> int:
@@ -81,29 +91,38 @@ class Chunk:
 
     def _text(self, ext: str) -> str:
         path = self.paths[ext]
-        if path.exists():
-            return path.read_text(encoding="utf-8")
+        cached = read_cache(path)
+        if cached is not None:
+            return cached.decode("utf-8")
         triples, _ = convert_rome(read_rome(self.rome_dir))
         text = trig_block(GRAPH.ROME, triples) if ext == "trig" else turtle_block(triples)
-        atomic_write(path, text)
+        write_cache(path, text.encode("utf-8"))
         return text
 
 
 def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
-    """ROME's graph, serialized; cached on disk by the content of the ROME files."""
+    """ROME's graph, serialized; cached on disk by the content of the ROME files.
+
+    Each cache file is checked against the size and SHA-256 written with it (``read_cache``): a
+    truncated N-Quads file once gave a store of 234,101 triples where 456,768 were announced.
+    """
     # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it
-    key = content_hash([*rome_dir.rglob("*.csv"), *module_closure(Path(__file__).with_name("rome.py"))])
+    key = content_hash([*rome_dir.rglob("*.csv"),
+                        *module_closure(Path(__file__).with_name("rome.py"))])
     paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
-    if paths["nq"].exists() and paths["json"].exists():
-        meta = json.loads(paths["json"].read_text())
-        return Chunk(GRAPH.ROME, meta["triples"], meta["summary"],
-                     paths["nq"].read_text(encoding="utf-8"), rome_dir, paths)
+    meta_bytes = read_cache(paths["json"])
+    text = read_cache(paths["nq"]) if meta_bytes is not None else None
+    if meta_bytes is not None and text is not None:
+        meta = json.loads(meta_bytes)
+        return Chunk(GRAPH.ROME, meta["triples"], meta["summary"], text.decode("utf-8"),
+                     rome_dir, paths)
     triples, counts = convert_rome(read_rome(rome_dir))
     chunk = Chunk(GRAPH.ROME, len(triples), counts.summary(), nquads({GRAPH.ROME: triples}),
                   rome_dir, paths)
-    for ext, text in (("nq", chunk.nquads),
-                      ("json", json.dumps({"triples": chunk.triples, "summary": chunk.summary}))):
-        atomic_write(paths[ext], text)
+    # the N-Quads first: meta without its graph is never found, a graph without meta is remade
+    if write_cache(paths["nq"], chunk.nquads.encode("utf-8")):
+        write_cache(paths["json"], json.dumps(
+            {"triples": chunk.triples, "summary": chunk.summary}).encode("utf-8"))
     return chunk
 
 
@@ -197,7 +216,9 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
     import pyoxigraph as ox
 
     if previous is not None and previous.exists():
-        live = ox.Store(str(previous))
+        # read-only: opening the live store read-write would write into it (a new MANIFEST,
+        # OPTIONS and log files), even on a full disk; a read-only open writes nothing
+        live = ox.Store.read_only(str(previous))
         live.backup(str(target))
         del live
         store = ox.Store(str(target))
@@ -228,52 +249,87 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
 
 
 def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
-          fmt: str | None = None, assembled: Assembled | None = None) -> BuildResult:
+          fmt: str | None = None, assembled: Assembled | None = None,
+          lock_wait: float | None = None) -> BuildResult:
     """Build the graph from ``data_dir`` into the store (and ``output`` if given).
 
     The new store is made beside the old one and swapped in only when complete: a failed build
-    leaves the previous store whole. ``assembled``: the data already loaded and converted by the
-    caller (validate), not read again.
+    leaves the previous store whole. One build at a time (``Workspace.writing``; a second waits
+    ``lock_wait`` seconds, then raises StoreBusy). ``assembled``: the data already loaded and
+    converted by the caller (validate), not read again.
     """
     start = time.perf_counter()
     ws = Workspace(Path(store_dir))
-    fp = fingerprint(data_dir)
+    fp = fingerprint(data_dir)  # before reading: data edited meanwhile leaves the store stale
     if assembled is None:
+        # outside the lock: bad data fails here, before anything is written in the store folder
         assembled = assemble(data_dir, ws.cache)
+    reading = time.perf_counter() - start
+    with ws.writing(wait=lock_wait):
+        result = _build(ws, data_dir, assembled=assembled, fp=fp)
+    assert result is not None
+    result.seconds += reading  # the time spent waiting for the lock is not the build's
+    if output is not None:
+        start = time.perf_counter()
+        fmt = fmt or FORMATS.get(output.suffix, "trig")
+        assert result.assembled is not None
+        atomic_write(output, result.assembled.serialize(fmt))
+        result.output = output
+        result.seconds += time.perf_counter() - start
+    return result
+
+
+def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
+           only_if_stale: bool = False) -> BuildResult | None:
+    """The store-writing part of a build, under the lock; None when ``only_if_stale`` and the
+    store is fresh (a process that held the lock before this one built it)."""
+    start = time.perf_counter()
+    if only_if_stale and ws.is_fresh(data_dir):
+        return None
     summaries = assembled.summaries
     parts = {str(g): nquads({g: t}) for g, t in assembled.graphs.items()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
     digests = {g: _graph_digest(text) for g, text in parts.items()}
-    found = (ws.read_manifest() or {}).get("digests")
+    # the previous store is copied only when every file is what its build wrote: a damaged one
+    # is never carried forward, the graph is made again from the data
+    damage = ws.damage(deep=True)
+    if damage:
+        log.warning("the store in %s is damaged: %s; rebuilding it from the data", ws.root,
+                    damage)
+    found = (ws.read_manifest() or {}).get("digests") if damage is None else None
     previous_digests: dict[str, str] = found if isinstance(found, dict) else {}
-    tmp = ws.new_store()
-    try:
-        reuse = ws.db if previous_digests else None
-        _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
-        ws.write_manifest(tmp, {
-            "fingerprint": fp, "version": __version__, "data": str(Path(data_dir).resolve()),
-            "digests": digests,
-            "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples, "detail": s.detail}
-                       for s in summaries}})
-        ws.swap_in(tmp)
-    except BaseException:
-        ws.discard(tmp)
-        raise
-    result = BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset)
-    if output is not None:
-        fmt = fmt or FORMATS.get(output.suffix, "trig")
-        atomic_write(output, assembled.serialize(fmt))
-        result.output = output
-    result.seconds = time.perf_counter() - start
-    return result
+    with ws.translating():
+        tmp = ws.new_store()
+        try:
+            reuse = ws.db if previous_digests else None
+            _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
+            ws.write_manifest(tmp, {
+                "fingerprint": fp, "version": __version__,
+                "data": str(Path(data_dir).resolve()), "digests": digests,
+                "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples,
+                                    "detail": s.detail} for s in summaries}})
+            ws.swap_in(tmp)
+        except BaseException:
+            ws.discard(tmp)
+            raise
+    return BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset,
+                       assembled=assembled, seconds=time.perf_counter() - start)
 
 
-def ensure_store(data_dir: Path, store_dir: Path) -> tuple[Path, BuildResult | None]:
-    """The store's database folder, rebuilt first when the data changed since the last build."""
+def ensure_store(data_dir: Path, store_dir: Path, *,
+                 lock_wait: float | None = None) -> tuple[Path, BuildResult | None]:
+    """The store's database folder, rebuilt first when the data changed since the last build or
+    the store is damaged. A fresh store is read without the lock; a rebuild takes it, and checks
+    again once it has it (another process may have just built the same store)."""
     ws = Workspace(Path(store_dir))
     if ws.is_fresh(data_dir):
         return ws.db, None
-    return ws.db, build(data_dir, store_dir=store_dir)
+    fp = fingerprint(data_dir)
+    # read before the lock, as ``build`` does: bad data writes nothing (two processes rebuilding
+    # at once both read the data; the second then finds the store fresh and writes nothing)
+    assembled = assemble(data_dir, ws.cache)
+    with ws.writing(wait=lock_wait):
+        return ws.db, _build(ws, data_dir, assembled=assembled, fp=fp, only_if_stale=True)
 
 
 __all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store"]

@@ -54,6 +54,13 @@ class StoredQuery:
         return next((p for p in self.params if p.name == name), None)
 
     @property
+    def answer(self) -> list[str]:
+        """The columns of the answer people get: ``# answer:`` when jobgraph computes it from
+        more than this query (the career answers), else the query's own ``# returns:``."""
+        found = self.meta.get("answer")
+        return [v.lstrip("?") for v in found.split()] if found else self.returns
+
+    @property
     def lists(self) -> frozenset[str]:
         """Columns declared ``# lists:``: space-separated items whose order engines may change."""
         return frozenset(v.lstrip("?") for v in self.meta.get("lists", "").split())

@@ -4,6 +4,7 @@ application, the only place that prints)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -161,6 +162,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang,
                  suggest=_suggester(args, backend))
     out.write(render(answer.result, args.format))
+    if answer.note and args.format == "table":
+        out.write(answer.note + "\n")
     return EXIT_OK
 
 
@@ -349,6 +352,52 @@ def _rome_check(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.conforms() else EXIT_VIOLATIONS
 
 
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    """Score the career answers on the judged sets; with --fit, refit the equivalence model."""
+    from .backends import open_store
+    from .careers import evaluation as ev
+    from .careers.answers import facts_for
+    from .careers.gaps import competence_gap
+    from .careers.steps import next_steps
+    from .paths import find_paths
+
+    sets = Path(args.sets)
+    backend = open_store(_data_dir(args), _store_dir(args))
+    facts, titles = facts_for(backend)
+    chosen = ev.SETS if args.set == "all" else (args.set,)
+    results = []
+    for name in chosen:
+        cases = ev.load_set(sets, name)
+        if name == "equivalents":
+            results.append(ev.evaluate_equivalents(facts, titles, cases))
+        elif name == "paths":
+            results.append(ev.evaluate_paths(
+                lambda a, b: [p.jobs() for p in find_paths(backend, a, b, facts=facts,
+                                                           titles=titles).paths], cases))
+        elif name == "next-steps":
+            results.append(ev.evaluate_next_steps(
+                lambda j: [s.job.iri for s in next_steps(facts, titles, j)], cases))
+        else:
+            results.append(ev.evaluate_gaps(
+                lambda a, b: competence_gap(facts, backend, a, b), cases))
+    for result in results:
+        out.write(f"{result.set}\n")
+        for f in result.figures:
+            out.write(f"  {f.text()}\n")
+        if args.verbose:
+            for line in result.failures:
+                out.write(f"    {line}\n")
+    if args.fit:
+        fit = ev.fit_equivalence(facts, titles, ev.load_set(sets, "equivalents"))
+        out.write(f"equivalence model fitted on {fit.pairs} dev pairs ({fit.positives} listed by "
+                  "the judges)\n")
+        out.write("  WEIGHTS = " + repr(fit.weights) + f"\n  INTERCEPT = {fit.intercept}\n"
+                  f"  THRESHOLD = {fit.threshold}\n  threshold  dev Precision@5  dev Hit@5\n")
+        for t, p, h in fit.table:
+            out.write(f"  {t:9.2f}  {p:15.3f}  {h:9.3f}\n")
+    return EXIT_OK
+
+
 class _Bar:
     """A one-line progress bar for a terminal."""
 
@@ -482,7 +531,7 @@ def parser() -> argparse.ArgumentParser:
     remote(pa)
     pa.add_argument("--from", dest="source", required=True)
     pa.add_argument("--to", dest="target", required=True)
-    pa.add_argument("--format", choices=("text", "svg", "dot"), default="text")
+    pa.add_argument("--format", choices=("text", "svg", "dot", "json"), default="text")
     pa.add_argument("-o", "--output")
     lang(pa)
     pa.set_defaults(func=cmd_path)
@@ -520,6 +569,17 @@ def parser() -> argparse.ArgumentParser:
     se.add_argument("-o", "--output", help="write to FILE (atomically)")
     se.set_defaults(func=cmd_search)
 
+    ev = sub.add_parser("evaluate", help="score the career answers on the judged sets")
+    common(ev)
+    ev.add_argument("--sets", default="evaluation", help="folder of the judged sets "
+                    "(default ./evaluation)")
+    ev.add_argument("--set", choices=("all", "equivalents", "paths", "next-steps",
+                                      "competence-gaps"), default="all")
+    ev.add_argument("-v", "--verbose", action="store_true", help="list the cases that fail")
+    ev.add_argument("--fit", action="store_true",
+                    help="refit the equivalence model on the dev cases and print it")
+    ev.set_defaults(func=cmd_evaluate)
+
     pu = sub.add_parser("push", help="load the graph into a SPARQL server")
     common(pu)
     pu.add_argument("--endpoint", required=True, help="SPARQL query endpoint URL")
@@ -533,17 +593,93 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _option_names(p: argparse.ArgumentParser) -> dict[str, str]:
+    """Each parsed value's name as the user wrote it: dest -> ``--option`` (or the positional's
+    name), over the subcommands too."""
+    names: dict[str, str] = {}
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for dest, name in _option_names(sub).items():
+                    names.setdefault(dest, name)
+        elif action.dest != argparse.SUPPRESS:
+            names.setdefault(action.dest, action.option_strings[-1] if action.option_strings
+                             else str(action.metavar or action.dest))
+    return names
+
+
+def _check_encoding(args: argparse.Namespace, p: argparse.ArgumentParser) -> None:
+    """A UsageError naming the option whose value holds bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which fail later, wherever the value is encoded)."""
+    names = _option_names(p)
+    for dest, value in sorted(vars(args).items()):
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = item.encode("utf-8", "surrogateescape")
+                shown = raw[:60].decode("utf-8", "backslashreplace") + \
+                    ("…" if len(raw) > 60 else "")
+                raise UsageError(f"{names.get(dest, dest)} holds bytes that are not UTF-8: "
+                                 f"'{shown}' (give it in UTF-8)") from None
+
+
+class _Notes(logging.Handler):
+    """The library's notes (store repairs, waits for a build, damaged caches) on ``err``."""
+
+    def __init__(self, err: TextIO) -> None:
+        super().__init__(logging.WARNING)
+        self.err = err
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.err.write(f"note: {record.getMessage()}\n")
+        self.err.flush()
+
+
+# commands that query the embedded store run under a memory ceiling (backends.MemoryWatch)
+_QUERYING = ("query", "path", "rome", "search")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    p = parser()
     try:
-        args = parser().parse_args(argv)
+        args = p.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     args.err_stream = err
+    notes = _Notes(err)
+    logger = logging.getLogger("jobgraph")
+    logger.addHandler(notes)
     try:
-        return int(args.func(args, out))
+        return _run(args, p, out, err)
+    finally:
+        logger.removeHandler(notes)
+
+
+def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err: TextIO) -> int:
+    try:
+        _check_encoding(args, p)
+        if args.command not in _QUERYING:
+            return int(args.func(args, out))
+        from .backends import MemoryWatch, memory_limit
+
+        limit = memory_limit()
+
+        def stop(used: int) -> None:
+            # the query cannot be interrupted from here: end the process with one clear line
+            err.write(f"[ERROR] stopped: this command held {used >> 20} MB, above its limit of "
+                      f"{limit >> 20} MB (JOBGRAPH_MEMORY_LIMIT, in MB). A stored query needs "
+                      "far less; if the store is damaged, `jobgraph build` rebuilds it.\n")
+            err.flush()
+            os._exit(EXIT_EXTERNAL)
+
+        with MemoryWatch(limit, stop):
+            return int(args.func(args, out))
     except DataError as exc:
         err.write(f"{exc}\n{len(exc.problems)} problem(s) in the curated files; nothing was "
                   "written.\n")
@@ -565,6 +701,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        err.write("[ERROR] out of memory\n")
+        return EXIT_EXTERNAL
+    except OSError as exc:
+        # the file system refused something outside the store folder (an output file, ...)
+        from .workspace import why_unwritable
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"[ERROR] {where}{why_unwritable(exc)}\n")
+        return EXIT_EXTERNAL
 
 
 if __name__ == "__main__":

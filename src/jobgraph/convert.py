@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from .model import Competence, Dataset, Job, Loc, Referential
+from .model import Alignment, Competence, Dataset, Job, Loc, Referential
 from .namespaces import (
     DCTERMS,
     JG,
@@ -158,10 +158,7 @@ def convert_referential(ref: Referential, ds: Dataset | None = None) -> list[Tri
             if lv.max_total is not None:
                 e.add(n, JG.maxTotalScore, integer(lv.max_total))
             if lv.aligned_to:
-                e.add(n, JG.alignedTo, e.ref_node("level", lv.aligned_to.level))
-                e.add(n, JG.alignmentBasis, string(lv.aligned_to.basis))
-                if lv.aligned_to.note:
-                    e.add(n, JG.alignmentNote, fr(lv.aligned_to.note))
+                _alignment(e, n, lv.aligned_to)
             e.provenance(n, lv.loc, lv.doc_line)
     elif ref.scale_ref and ds and ref.scale_ref in ds.referentials:
         owner = ds.referentials[ref.scale_ref]
@@ -249,6 +246,19 @@ def convert_referential(ref: Referential, ds: Dataset | None = None) -> list[Tri
     return e.triples
 
 
+def _alignment(e: _Emitter, n: URIRef, al: Alignment) -> None:
+    """A level's or a job's place on the national framework. Every alignment has jg:alignedToMin
+    and jg:alignedToMax, so one pattern reads exact ones and ranges; an exact one also keeps
+    jg:alignedTo (DESIGN.md)."""
+    if al.level is not None:
+        e.add(n, JG.alignedTo, e.ref_node("level", al.level))
+    e.add(n, JG.alignedToMin, e.ref_node("level", al.lowest))
+    e.add(n, JG.alignedToMax, e.ref_node("level", al.highest))
+    e.add(n, JG.alignmentBasis, string(al.basis))
+    if al.note:
+        e.add(n, JG.alignmentNote, fr(al.note))
+
+
 def _competence(e: _Emitter, comp: Competence) -> None:
     n = e.node("competence", comp.id)
     e.add(n, RDF.type, COMPETENCE_CLASSES[comp.kind])
@@ -288,6 +298,8 @@ def _job(e: _Emitter, r: URIRef, job: Job) -> None:
     e.many(n, JG.family, [e.node("family", f) for f in job.families])
     if job.level:
         e.add(n, JG.level, e.ref_node("level", job.level))
+    if job.national_level:
+        _alignment(e, n, job.national_level)
     for crit, value in job.scores.items():
         s = e.node("score", f"{job.id}.{crit}")
         e.add(n, JG.score, s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from .errors import ExternalError
 from .paths import KINDS, CareerPath, Graph, Job, PathAnswer
 
-FORMATS = ("text", "dot", "svg")
+FORMATS = ("text", "dot", "svg", "json")
 
 # Graphviz attributes of each kind of step (also the legend of the drawing)
 EDGE_STYLE = {
@@ -74,7 +75,7 @@ def render_text(paths: Sequence[CareerPath], info: dict[str, Job], source: str, 
                 others = []
                 if graph is not None:
                     others = [s for s in graph.between(step.source, step.target)
-                              if s != step]
+                              if (s.kind, s.evidence) != (step.kind, step.evidence)]
                 evidence = f" ({step.evidence})" if step.evidence else ""
                 also = ""
                 if others:
@@ -82,6 +83,8 @@ def render_text(paths: Sequence[CareerPath], info: dict[str, Job], source: str, 
                                                                       if s.evidence else "")
                                                     for s in others}))
                 lines.append(f"       ↓ {kinds[step.kind]}{evidence}{also}")
+                if step.why:
+                    lines.append(f"         {step.why}")
         lines.append("")
     return "\n".join(lines)
 
@@ -157,8 +160,28 @@ def render_svg(dot: str, *, executable: str = "dot") -> str:
     return done.stdout.decode("utf-8")
 
 
+def as_json(answer: PathAnswer) -> str:
+    """The paths best first, each a list of steps with the jobs' IRIs, labels and national
+    levels, the kind of move, its evidence, its reason and its cost."""
+    def job(iri: str) -> dict[str, object]:
+        j = answer.jobs.get(iri)
+        return {"iri": iri, "label": j.label if j else iri,
+                "referential": j.referential if j else None,
+                "level": j.level if j else None, "nationalLevel": j.national if j else None}
+
+    paths = [{"cost": p.cost, "jobs": [job(x) for x in p.jobs()],
+              "steps": [{"from": s.source, "to": s.target, "kind": s.kind, "detail": s.detail,
+                         "evidence": s.evidence, "why": s.why, "cost": round(s.cost, 3)}
+                        for s in p.steps]} for p in answer.paths]
+    doc = {"from": job(answer.source), "to": job(answer.target), "scope": answer.scope,
+           "paths": paths}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
 def render(answer: PathAnswer, fmt: str, *, lang: str = "fr") -> str:
-    """The paths of ``answer`` as ``text``, ``dot`` or ``svg``."""
+    """The paths of ``answer`` as ``text``, ``dot``, ``svg`` or ``json``."""
+    if fmt == "json":
+        return as_json(answer)
     if fmt == "text":
         return render_text(answer.paths, answer.jobs, answer.source, answer.target, answer.graph,
                            lang=lang)
@@ -166,4 +189,4 @@ def render(answer: PathAnswer, fmt: str, *, lang: str = "fr") -> str:
     return render_svg(dot) if fmt == "svg" else dot
 
 
-__all__ = ["FORMATS", "render", "render_dot", "render_svg", "render_text"]
+__all__ = ["FORMATS", "as_json", "render", "render_dot", "render_svg", "render_text"]

@@ -323,7 +323,8 @@ SCALE_SPEC = {"id": F("id", True), "kind": F("str", True), "label": F("str", Tru
 LEVEL_SPEC = {"id": F("id", True), "notation": F("str", True), "rank": F("int", True),
               "label": F("str"), "definition": F("text"), "min_total": F("int"),
               "max_total": F("int"), "aligned_to": F("map"), "line": F("int")}
-ALIGN_SPEC = {"level": F("ref", True), "basis": F("str", True), "note": F("text")}
+ALIGN_SPEC = {"level": F("ref"), "lowest": F("ref"), "highest": F("ref"), "basis": F("str", True),
+              "note": F("text")}
 CRITERION_SPEC = {"id": F("id", True), "label": F("str", True), "min": F("int", True),
                   "max": F("int", True), "rank": F("int", True), "line": F("int")}
 FAMILY_SPEC = {"id": F("id", True), "label": F("str", True), "kind": F("str"),
@@ -335,8 +336,8 @@ JOB_SPEC = {
     "prerequisites": F("strlist"), "conditions": F("strlist"), "families": F("idlist"),
     "level": F("ref"), "scores": F("map"), "requires": F("idlist"), "requires_key": F("idlist"),
     "requires_new": F("idlist"), "progresses_to": F("list"), "close_to": F("idlist"),
-    "legacy_rome": F("strlist"), "maximum_tenure": F("str"), "incomplete": F("text"),
-    "line": F("int"),
+    "legacy_rome": F("strlist"), "maximum_tenure": F("str"), "national_level": F("map"),
+    "incomplete": F("text"), "line": F("int"),
 }
 PROGRESSION_SPEC = {"job": F("id", True), "basis": F("str"), "note": F("text")}
 FRAMEWORK_SPEC = {"id": F("id", True), "title": F("str", True), "notation_pattern": F("str")}
@@ -448,19 +449,50 @@ def _read_scale(r: _Reader, m: YMap) -> Scale | None:
         lf = r.fields(lm, LEVEL_SPEC, "a level")
         if lf is None:
             continue
-        align = None
-        if "aligned_to" in lf:
-            af = r.fields(lf["aligned_to"], ALIGN_SPEC, "aligned_to")
-            if af:
-                if af["basis"] not in ALIGNMENT_BASES:
-                    r.error(lf["aligned_to"].line, f"alignment basis '{af['basis']}' is not one of "
-                            + ", ".join(ALIGNMENT_BASES))
-                align = Alignment(af["level"], af["basis"], af.get("note"),
-                                  r.loc(lf["aligned_to"].line))
+        align = _read_alignment(r, lf["aligned_to"], "aligned_to") if "aligned_to" in lf else None
         scale.levels.append(Level(lf["id"], lf["notation"], lf["rank"], r.loc(line),
                                   lf.get("label"), lf.get("definition"), lf.get("min_total"),
                                   lf.get("max_total"), align, lf.get("line")))
     return scale
+
+
+def _read_alignment(r: _Reader, m: YMap, what: str) -> Alignment | None:
+    """An ``aligned_to`` (level) or ``national_level`` (job): one level or a lowest–highest
+    range."""
+    f = r.fields(m, ALIGN_SPEC, what)
+    if f is None:
+        return None
+    ok = True
+    if f["basis"] not in ALIGNMENT_BASES:
+        r.error(m.key_lines["basis"], f"{what}: basis '{f['basis']}' is not one of "
+                + ", ".join(ALIGNMENT_BASES))
+        ok = False
+    bounds = [k for k in ("lowest", "highest") if k in f]
+    if "level" in f and bounds:
+        r.error(m.line, f"{what} has both 'level' and '{bounds[0]}'",
+                "write 'level' for one level, or 'lowest' and 'highest' for a range, not both")
+        return None
+    if "level" in f:
+        if not ok:
+            return None
+        return Alignment(f["level"], f["level"], f["basis"], f.get("note"), r.loc(m.line))
+    if len(bounds) == 1:
+        missing = "highest" if bounds[0] == "lowest" else "lowest"
+        r.error(m.key_lines[bounds[0]], f"{what} has '{bounds[0]}' but no '{missing}'",
+                "a range needs both 'lowest' and 'highest'; "
+                f"for one level write 'level: {f[bounds[0]]}'")
+        return None
+    if not bounds:
+        r.error(m.line, f"{what} names no level",
+                "write 'level: cnc-2019/4', or 'lowest: cnc-2019/4' and 'highest: cnc-2019/5'")
+        return None
+    if f["lowest"] == f["highest"]:
+        r.error(m.key_lines["highest"],
+                f"{what} has the same lowest and highest level '{f['lowest']}'",
+                f"write 'level: {f['lowest']}' for one level")
+        return None
+    return Alignment(f["lowest"], f["highest"], f["basis"], f.get("note"), r.loc(m.line),
+                     exact=False) if ok else None
 
 
 def _read_jobs(path: Path, rel: str, ref: Referential, problems: list[Problem]) -> None:
@@ -480,6 +512,15 @@ def _read_jobs(path: Path, rel: str, ref: Referential, problems: list[Problem]) 
             setattr(job, key, f.get(key, []))
         job.definition, job.level = f.get("definition"), f.get("level")
         job.incomplete, job.doc_line = f.get("incomplete"), f.get("line")
+        if "national_level" in f:
+            if ref.scale is not None or ref.scale_ref is not None:
+                r.error(m.key_lines["national_level"],
+                        f"job '{job.id}' has national_level, "
+                        f"but referential '{ref.id}' has a scale",
+                        "the national level of its jobs comes from their level: write it as "
+                        "'aligned_to' of that level in referential.yaml")
+            else:
+                job.national_level = _read_alignment(r, f["national_level"], "national_level")
         if "maximum_tenure" in f:
             if DURATION_RE.match(f["maximum_tenure"]):
                 job.maximum_tenure = f["maximum_tenure"]

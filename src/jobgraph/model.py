@@ -34,10 +34,24 @@ class Sector:
 
 @dataclass
 class Alignment:
-    level: str  # "<referential>/<level id>"
+    """A place on the national framework: one level (``level:``) or a range (``lowest:`` and
+    ``highest:``), each bound written ``<referential>/<level id>``.
+
+    An exact alignment has both bounds equal to its level and ``exact`` true, so that readers of
+    ranges need no special case.
+    """
+
+    lowest: str
+    highest: str
     basis: str
     note: str | None
     loc: Loc
+    exact: bool = True
+
+    @property
+    def level(self) -> str | None:
+        """The one level of an exact alignment (``jg:alignedTo``); None for a range."""
+        return self.lowest if self.exact else None
 
 
 @dataclass
@@ -116,6 +130,7 @@ class Job:
     close_to: list[str] = field(default_factory=list)
     legacy_rome: list[str] = field(default_factory=list)
     maximum_tenure: str | None = None
+    national_level: Alignment | None = None  # only in a referential without scale
     incomplete: str | None = None
     doc_line: int | None = None
 

@@ -77,6 +77,8 @@ class JG(DefinedNamespace):
     criterion: URIRef
     inScale: URIRef
     alignedTo: URIRef
+    alignedToMin: URIRef
+    alignedToMax: URIRef
     requires: URIRef
     requiresKey: URIRef
     requiresNew: URIRef

@@ -1,42 +1,203 @@
-"""Career paths: shortest paths between two jobs over the career-path steps (drawn by ``drawing``).
+"""Career paths between two jobs, ranked by plausibility (drawn by ``drawing``).
 
-SPARQL 1.1 finds whether a path exists but not how long it is, so the stored query
-``career-path`` returns the edges that steps are made of and the search happens here: a
-breadth-first search gives the fewest steps, and among the paths with that many steps the kinds
-of step rank them (a progression before a proximity, before an equivalence, before a ROME
-mobility).
+A path is made of steps, each with a cost by kind, cheapest first: a progression the document
+prints, a rung of a referential's ladder, a neighbouring job the document names, the same
+occupation in another referential (a calibrated equivalence), a ROME v3 "évolution", a ROME v3
+"proche", a ROME 4 mobility edge. A step may not go more than one national level down nor more
+than two up; a step to a job whose level is unknown costs a little more. When both jobs are in one
+referential and a route inside it exists, only such routes are shown (no detour through a third
+sector); between two referentials, routes through them alone come before any other. The best
+paths are the cheapest (Yen's algorithm, networkx), so a direct route beats a detour through an
+unrelated occupation.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-
-from rdflib import Literal, URIRef
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from .backends import Backend
-from .catalogue import bindings_for, get_query, internal
-from .errors import UsageError
-from .terms import display, short_id
+from .careers.equivalence import TitleIndex, equivalents
+from .careers.facts import Facts, load_facts, range_text
+from .terms import short_id
 
 KINDS = ("progression", "proximity", "equivalence", "mobility")
-# added to each step's cost of 1 to rank paths of the same length; all below 1/MAX_STEPS so that a
-# path with fewer steps always ranks first
-PENALTY = {"progression": 0.0, "proximity": 0.01, "equivalence": 0.02, "mobility": 0.03}
+# the cost of a step by kind and detail (a progression's basis, a mobility edge's property)
+COST = {("progression", "explicit"): 1.0, ("progression", "ladder"): 1.2,
+        ("proximity", ""): 1.6, ("equivalence", ""): 2.0, ("mobility", "upwardTo"): 2.6,
+        ("mobility", "sidewaysTo"): 3.0, ("mobility", "mobilityTo"): 3.4}
+UNKNOWN_LEVEL = 0.3  # added to a step whose levels cannot be compared
+MAX_DOWN, MAX_UP = 1, 2  # national levels a step may go down / up
 MAX_PATHS = 3
-# enumerating every shortest path can explode on a dense graph: stop after this many
-MAX_ENUMERATED = 20_000
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step from a job to another: its kind and what supports it (a fiche code, a basis)."""
+    """One step from a job to another: its kind, what supports it, and why, in words."""
 
     source: str
     target: str
     kind: str
-    evidence: str = ""
+    evidence: str = ""  # basis of a progression, fiche codes, "M1601>M1602 upwardTo"
+    why: str = ""
+    extra: float = 0.0  # added to the kind's cost (an unknown level, a weak equivalence)
+
+    @property
+    def detail(self) -> str:
+        if self.kind == "progression":
+            return self.evidence if self.evidence in ("explicit", "ladder") else "explicit"
+        if self.kind == "mobility":
+            return self.evidence.rsplit(" ", 1)[-1] if " " in self.evidence else "mobilityTo"
+        return ""
+
+    @property
+    def cost(self) -> float:
+        return COST.get((self.kind, self.detail), 3.4) + self.extra
+
+
+@dataclass(frozen=True)
+class CareerPath:
+    """A path: its steps in order."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def cost(self) -> float:
+        return round(sum(s.cost for s in self.steps), 6)
+
+    def jobs(self) -> list[str]:
+        return [self.steps[0].source, *(s.target for s in self.steps)] if self.steps else []
+
+
+@dataclass
+class Graph:
+    """The steps between jobs, made on demand: given steps (progression, proximity), and, with
+    facts, the calibrated equivalences and the ROME mobility between the jobs' fiches."""
+
+    direct: dict[str, list[Step]] = field(default_factory=dict)
+    facts: Facts | None = None
+    titles: TitleIndex | None = None
+    lang: str = "fr"
+    _out: dict[str, dict[str, Step]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, steps: Iterable[Step]) -> Graph:
+        """A graph of the given steps alone."""
+        g = cls()
+        for s in steps:
+            if (s.kind, s.detail) in COST and s.source != s.target:
+                g.direct.setdefault(s.source, []).append(s)
+        return g
+
+    @classmethod
+    def from_facts(cls, facts: Facts, titles: TitleIndex, lang: str = "fr") -> Graph:
+        g = cls(facts=facts, titles=titles, lang=lang)
+        for a, targets in facts.progressions.items():
+            for b, basis in targets:
+                g.direct.setdefault(a, []).append(Step(a, b, "progression", basis))
+        for a, others in facts.proximity.items():
+            for b in sorted(others):
+                g.direct.setdefault(a, []).append(Step(a, b, "proximity"))
+        return g
+
+    def between(self, source: str, target: str) -> list[Step]:
+        """Every step from ``source`` to ``target``, cheapest first."""
+        return sorted((s for s in self._steps(source) if s.target == target),
+                      key=lambda s: (s.cost, s.kind, s.evidence))
+
+    def out(self, job: str) -> dict[str, Step]:
+        """The cheapest step from ``job`` to each job one step away."""
+        found = self._out.get(job)
+        if found is None:
+            found = {}
+            for s in sorted(self._steps(job), key=lambda s: (s.cost, s.kind, s.evidence)):
+                if s.target != job and s.target not in found and self._allowed(s):
+                    found[s.target] = s
+            self._out[job] = found
+        return found
+
+    def step(self, source: str, target: str) -> Step:
+        return self.out(source)[target]
+
+    def _steps(self, job: str) -> list[Step]:
+        steps = list(self.direct.get(job, []))
+        f, titles = self.facts, self.titles
+        if f is None or titles is None or job not in f.jobs:
+            return steps
+        for eq in equivalents(f, titles, job, lang=self.lang).rows:
+            codes = " ".join(sorted({f.fiches[x].code for x, _ in eq.pair.fiches
+                                     if x in f.fiches}))
+            steps.append(Step(job, eq.job.iri, "equivalence", codes, eq.why,
+                              round(1.0 - eq.score, 3)))
+        for link in f.jobs[job].links:
+            for to, prop in f.mobility.get(link.fiche, []):
+                code = f.fiches[link.fiche].code if link.fiche in f.fiches else link.fiche
+                to_code = f.fiches[to].code if to in f.fiches else to
+                for other in sorted(f.by_fiche.get(to, ())):
+                    if other != job:
+                        steps.append(Step(job, other, "mobility", f"{code}>{to_code} {prop}"))
+        return steps
+
+    def _allowed(self, s: Step) -> bool:
+        if self.facts is None:
+            return True
+        a = self.facts.jobs.get(s.source)
+        b = self.facts.jobs.get(s.target)
+        if a is None or b is None:
+            return True
+        if a.national is None or b.national is None:
+            return True  # allowed, at a cost (``_weight``)
+        down = a.national.low - b.national.high
+        up = b.national.low - a.national.high
+        return down <= MAX_DOWN and up <= MAX_UP
+
+
+def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
+                   limit: int = MAX_PATHS,
+                   allowed: Callable[[str], bool] | None = None) -> list[CareerPath]:
+    """The ``limit`` cheapest paths from ``source`` to ``target`` through jobs ``allowed``
+    accepts, best first (ties broken by the jobs passed through). An empty list means no path; a
+    path of no step means ``source == target``."""
+    import networkx as nx
+
+    graph = steps if isinstance(steps, Graph) else Graph.of(steps)
+    if source == target:
+        return [CareerPath(())]
+    ok = allowed or (lambda job: True)
+    g = nx.DiGraph()
+    g.add_node(source)
+    todo, seen = [source], {source}
+    while todo:
+        node = todo.pop()
+        for nxt, step in graph.out(node).items():
+            if nxt != target and not ok(nxt):
+                continue
+            g.add_edge(node, nxt, weight=_weight(graph, step))
+            if nxt not in seen and nxt != target:
+                seen.add(nxt)
+                todo.append(nxt)
+    if target not in g:
+        return []
+    found: list[CareerPath] = []
+    try:
+        for jobs in nx.shortest_simple_paths(g, source, target, weight="weight"):
+            found.append(CareerPath(tuple(graph.step(a, b) for a, b in pairwise(jobs))))
+            if len(found) >= limit * 3:
+                break
+    except nx.NetworkXNoPath:
+        return []
+    found.sort(key=lambda p: (p.cost, p.jobs()))
+    return found[:limit]
+
+
+def _weight(graph: Graph, step: Step) -> float:
+    extra = 0.0
+    if graph.facts is not None:
+        a, b = graph.facts.jobs.get(step.source), graph.facts.jobs.get(step.target)
+        if a is not None and b is not None and (a.national is None or b.national is None):
+            extra = UNKNOWN_LEVEL
+    return step.cost + extra
 
 
 @dataclass(frozen=True)
@@ -47,227 +208,134 @@ class Job:
     label: str
     referential: str = ""
     level: str | None = None
-    national: int | None = None
+    national: str | None = None  # "4", "2–3"; None when unknown
 
     @property
     def short(self) -> str:
         return short_id(self.iri)
 
 
-@dataclass(frozen=True)
-class CareerPath:
-    """A path: its steps in order (each the best-ranked kind between its two jobs)."""
-
-    steps: tuple[Step, ...]
-
-    @property
-    def cost(self) -> float:
-        return sum(1 + PENALTY[s.kind] for s in self.steps)
-
-    def jobs(self) -> list[str]:
-        return [self.steps[0].source, *(s.target for s in self.steps)] if self.steps else []
-
-
-@dataclass
-class Graph:
-    """The steps between jobs, made on demand from the edges of the ``career-path`` query.
-
-    Steps given as such (progression, proximity) are kept by source job; ROME links and mobility
-    edges are kept as they are. The search asks only which jobs are one step from a job (``out``,
-    set unions over the fiches); the steps themselves are made for the pairs of jobs a path
-    passes through (``between``, ``step``): made in advance, they would be as many as the pairs
-    of jobs that share a fiche.
-    """
-
-    direct: dict[str, list[Step]] = field(default_factory=lambda: defaultdict(list))
-    fiches: dict[str, list[tuple[str, str]]] = field(
-        default_factory=lambda: defaultdict(list))  # job -> (fiche, code)
-    linked: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # fiche -> jobs
-    moves: dict[str, list[tuple[str, str]]] = field(
-        default_factory=lambda: defaultdict(list))  # fiche -> (fiche, evidence)
-    referential: dict[str, str] = field(default_factory=dict)
-    _out: dict[str, set[str]] = field(default_factory=dict)
-    _best: dict[tuple[str, str], Step] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, steps: Iterable[Step]) -> Graph:
-        """A graph of the given steps alone."""
-        g = cls()
-        for s in steps:
-            if s.kind in PENALTY and s.source != s.target:
-                g.direct[s.source].append(s)
-        return g
-
-    @classmethod
-    def from_edges(cls, rows: Iterable[tuple[str, str, str, str, str]]) -> Graph:
-        """A graph of the ``career-path`` rows: (source, target, kind, evidence, referential)."""
-        g = cls()
-        for source, target, kind, evidence, referential in rows:
-            if referential:
-                g.referential[source] = referential
-            if kind == "rome-link":
-                g.fiches[source].append((target, evidence))
-                g.linked[target].add(source)
-            elif kind == "mobility":
-                g.moves[source].append((target, evidence))
-            elif kind in PENALTY and source != target:
-                g.direct[source].append(Step(source, target, kind, evidence))
-        return g
-
-    def out(self, job: str) -> set[str]:
-        """The jobs one step from ``job``."""
-        found = self._out.get(job)
-        if found is None:
-            found = {s.target for s in self.direct.get(job, ())}
-            own = self.referential.get(job)
-            for fiche, _ in self.fiches.get(job, ()):
-                peers = self.linked.get(fiche, set())
-                found.update(peers if own is None else
-                             (p for p in peers if self.referential.get(p) != own))
-                for to, _ in self.moves.get(fiche, ()):
-                    found |= self.linked.get(to, set())
-            found.discard(job)
-            self._out[job] = found
-        return found
-
-    def between(self, source: str, target: str) -> list[Step]:
-        """Every step from ``source`` to ``target`` (each distinct one once)."""
-        if source == target:
-            return []
-        found = [s for s in self.direct.get(source, ()) if s.target == target]
-        own, theirs = self.referential.get(source), self.referential.get(target)
-        for fiche, code in self.fiches.get(source, ()):
-            if target in self.linked.get(fiche, ()) and (own is None or own != theirs):
-                found.append(Step(source, target, "equivalence", code))
-            for to, evidence in self.moves.get(fiche, ()):
-                if target in self.linked.get(to, ()):
-                    found.append(Step(source, target, "mobility", evidence))
-        return sorted(set(found), key=_rank)
-
-    def step(self, source: str, target: str) -> Step:
-        """The best-ranked step from ``source`` to ``target`` (there must be one)."""
-        best = self._best.get((source, target))
-        if best is None:
-            best = self._best[(source, target)] = self.between(source, target)[0]
-        return best
-
-    def steps(self) -> list[Step]:
-        """Every step of the graph (each distinct one once), in a stable order."""
-        jobs = set(self.direct) | set(self.fiches)
-        found = {s for job in jobs for t in self.out(job) for s in self.between(job, t)}
-        return sorted(found, key=lambda s: (s.source, s.kind, s.target, s.evidence))
-
-
-def _rank(step: Step) -> tuple[float, str]:
-    return PENALTY[step.kind], step.evidence
-
-
-def load_graph(backend: Backend) -> Graph:
-    """The graph of career steps: the rows of the stored query ``career-path``."""
-    q = get_query("career-path")
-    result = backend.select(q.text, bindings_for(q, {}))
-    cols = {name: i for i, name in enumerate(result.variables)}
-    missing = {"source", "target", "kind"} - set(cols)
-    if missing:
-        raise UsageError(f"the career-path query returns no {', '.join(sorted(missing))}")
-    rows = []
-    for row in result.rows:
-        source, target, kind = (row[cols[c]] for c in ("source", "target", "kind"))
-        if source is None or target is None or kind is None:
-            continue
-        evidence = row[cols["evidence"]] if "evidence" in cols else None
-        referential = row[cols["referential"]] if "referential" in cols else None
-        rows.append((str(source), str(target), str(kind), str(evidence or ""),
-                     str(referential or "")))
-    return Graph.from_edges(rows)
-
-
-def load_steps(backend: Backend) -> list[Step]:
-    """Every step of the graph between two jobs (for small graphs: they grow as pairs of jobs)."""
-    return load_graph(backend).steps()
-
-
-def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
-                   limit: int = MAX_PATHS) -> list[CareerPath]:
-    """The ``limit`` best paths among those with the fewest steps from ``source`` to ``target``.
-
-    Fewest steps first (breadth-first search); paths of equal length are ranked by the kinds of
-    their steps (PENALTY), then by the jobs they pass through, so the answer is deterministic.
-    An empty list means no path; a path of no step means ``source == target``.
-    """
-    graph = steps if isinstance(steps, Graph) else Graph.of(steps)
-    if source == target:
-        return [CareerPath(())]
-    distance = {source: 0}
-    parents: dict[str, list[str]] = defaultdict(list)
-    queue = deque([source])
-    while queue:
-        node = queue.popleft()
-        if target in distance and distance[node] >= distance[target]:
-            break
-        for nxt in sorted(graph.out(node)):
-            if nxt not in distance:
-                distance[nxt] = distance[node] + 1
-                queue.append(nxt)
-            if distance[nxt] == distance[node] + 1:
-                parents[nxt].append(node)
-    if target not in distance:
-        return []
-    found: list[CareerPath] = []
-    # walk back from the target over the parents: every such walk is a shortest path
-    stack: list[tuple[str, tuple[Step, ...]]] = [(target, ())]
-    while stack and len(found) < MAX_ENUMERATED:
-        node, tail = stack.pop()
-        if node == source:
-            found.append(CareerPath(tail))
-            continue
-        for parent in parents[node]:
-            stack.append((parent, (graph.step(parent, node), *tail)))
-    found.sort(key=lambda p: (p.cost, [KINDS.index(s.kind) for s in p.steps], p.jobs()))
-    return found[:limit]
-
-
-def job_info(backend: Backend, lang: str = "fr", *,
-             jobs: Iterable[str] | None = None) -> dict[str, Job]:
-    """Label (in ``lang``, else French), referential, level and national level of every job, or
-    of ``jobs`` only (one query each: a path shows a few jobs of a graph that may have many)."""
-    q = internal("job-info")
-    if jobs is None:
-        rows = backend.select(q.text, {"lang": Literal(lang)}).rows
-    else:
-        rows = [row for job in sorted(set(jobs))
-                for row in backend.select(q.text, {"lang": Literal(lang),
-                                                   "job": URIRef(job)}).rows]
-    out: dict[str, Job] = {}
-    for job, label, ref, level, national in rows:
-        if job is None:
-            continue
-        rank = int(str(national)) if national is not None else None
-        out[str(job)] = Job(str(job), str(label or job), display(ref),
-                            str(level) if level is not None else None, rank)
-    return out
-
-
 @dataclass
 class PathAnswer:
-    """The answer to "how to go from A to B": the best paths, the jobs they pass through, and the
-    graph of steps (to tell what else links two jobs of a path)."""
+    """The answer to "how to go from A to B": the best paths, the jobs they pass through, the
+    graph of steps (to tell what else links two jobs of a path) and how the search was bounded."""
 
     source: str
     target: str
     paths: list[CareerPath]
     jobs: dict[str, Job]
     graph: Graph
+    scope: str = "all"  # "referential", "two-referentials" or "all"
+
+
+def job_info(facts: Facts, jobs: Iterable[str]) -> dict[str, Job]:
+    out = {}
+    for j in jobs:
+        f = facts.jobs.get(j)
+        if f is not None:
+            out[j] = Job(j, f.label, f.referential, f.level,
+                         str(f.national) if f.national is not None else None)
+    return out
 
 
 def find_paths(backend: Backend, source: str, target: str, *, lang: str = "fr",
-               limit: int = MAX_PATHS) -> PathAnswer:
+               limit: int = MAX_PATHS, facts: Facts | None = None,
+               titles: TitleIndex | None = None) -> PathAnswer:
     """The best paths from the job ``source`` to the job ``target`` (IRIs), with their jobs."""
+    facts = facts or load_facts(backend, lang)
+    titles = titles or TitleIndex(facts)
+    graph = Graph.from_facts(facts, titles, lang)
+    a, b = facts.jobs.get(source), facts.jobs.get(target)
+    # no climbing past the target on its own ladder to come back down, nor going below the
+    # source on its own
+    beside = _ladder(facts, target, up=True) | _ladder(facts, source, up=False)
+
+    def anywhere(j: str) -> bool:
+        return j not in beside
+
+    scopes: list[tuple[str, Callable[[str], bool] | None]] = []
+    if a is not None and b is not None:
+        refs = {a.referential, b.referential}
+        scopes.append(("referential" if len(refs) == 1 else "two-referentials",
+                       lambda j: anywhere(j) and j in facts.jobs
+                       and facts.jobs[j].referential in refs))
+    scopes.append(("all", anywhere))
+    paths: list[CareerPath] = []
+    scope = "all"
+    for name, allowed in scopes:
+        paths, scope = shortest_paths(graph, source, target, limit=limit, allowed=allowed), name
+        if paths:
+            break
+    paths = [CareerPath(tuple(explained(s, facts, lang) for s in p.steps)) for p in paths]
+    info = job_info(facts, {source, target, *(j for p in paths for j in p.jobs())})
+    return PathAnswer(source, target, paths, info, graph, scope)
+
+
+def _ladder(facts: Facts, job: str, *, up: bool) -> set[str]:
+    """The jobs above ``job`` on its referential's ladders (``up``), or below it."""
+    edges: dict[str, set[str]] = {}
+    for a, targets in facts.progressions.items():
+        for b, _ in targets:
+            if up:
+                edges.setdefault(a, set()).add(b)
+            else:
+                edges.setdefault(b, set()).add(a)
+    found: set[str] = set()
+    todo = [job]
+    while todo:
+        for n in edges.get(todo.pop(), ()):
+            if n not in found and n != job:
+                found.add(n)
+                todo.append(n)
+    return found
+
+
+_WHY = {
+    "fr": {("progression", "explicit"): "progression imprimée par le document",
+           ("progression", "ladder"): "échelon suivant de l'échelle du référentiel",
+           ("proximity", ""): "emploi voisin nommé par le document",
+           ("mobility", "upwardTo"): "évolution ROME {route}",
+           ("mobility", "sidewaysTo"): "mobilité ROME proche {route}",
+           ("mobility", "mobilityTo"): "mobilité ROME {route}",
+           "level": "niveau national {a} → {b}"},
+    "en": {("progression", "explicit"): "progression printed by the document",
+           ("progression", "ladder"): "next rung of the referential's ladder",
+           ("proximity", ""): "neighbouring job named by the document",
+           ("mobility", "upwardTo"): "ROME évolution {route}",
+           ("mobility", "sidewaysTo"): "ROME proche {route}",
+           ("mobility", "mobilityTo"): "ROME mobility {route}",
+           "level": "national level {a} → {b}"},
+}
+
+
+def explained(step: Step, facts: Facts, lang: str = "fr") -> Step:
+    """The step with its reason in words (an equivalence has its own already)."""
+    if step.why:
+        return step
+    w = _WHY[lang]
+    reason = w.get((step.kind, step.detail), step.kind)
+    assert isinstance(reason, str)
+    a, b = facts.jobs.get(step.source), facts.jobs.get(step.target)
+    text = reason.format(route=step.evidence.split(" ", 1)[0])
+    if a is not None and b is not None:
+        text += ", " + w["level"].format(a=range_text(a.national, lang),
+                                         b=range_text(b.national, lang))
+    return replace(step, why=text)
+
+
+def load_graph(backend: Backend, lang: str = "fr") -> Graph:
+    """The graph of career steps of everything ``backend`` holds."""
+    facts = load_facts(backend, lang)
+    return Graph.from_facts(facts, TitleIndex(facts), lang)
+
+
+def load_steps(backend: Backend) -> list[Step]:
+    """Every allowed step between two jobs (for small graphs: they grow with pairs of jobs)."""
     graph = load_graph(backend)
-    paths = shortest_paths(graph, source, target, limit=limit)
-    info = job_info(backend, lang, jobs={source, target, *(j for p in paths for j in p.jobs())})
-    return PathAnswer(source, target, paths, info, graph)
+    assert graph.facts is not None
+    return sorted((s for job in sorted(graph.facts.jobs) for s in graph.out(job).values()),
+                  key=lambda s: (s.source, s.kind, s.target, s.evidence))
 
 
-__all__ = ["CareerPath", "Graph", "Job", "PathAnswer", "Step", "find_paths", "job_info",
-           "load_graph", "load_steps", "shortest_paths"]
+__all__ = ["COST", "KINDS", "MAX_PATHS", "CareerPath", "Graph", "Job", "PathAnswer", "Step",
+           "find_paths", "job_info", "load_graph", "load_steps", "shortest_paths"]

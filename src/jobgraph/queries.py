@@ -19,11 +19,13 @@ LANGS = ("fr", "en")
 
 @dataclass
 class Answer:
-    """A stored question's rows, with the question they answer and the values it was asked with."""
+    """A stored question's rows, with the question they answer, the values it was asked with and
+    a sentence for people when the answer has one (why it is empty, a coverage figure)."""
 
     query: StoredQuery
     result: Result
     bindings: dict[str, Node]
+    note: str = ""
 
     @property
     def variables(self) -> list[str]:
@@ -63,6 +65,11 @@ def run(backend: Backend, name: str, params: Mapping[str, str | Node] | None = N
     """Run the stored question ``name`` with ``params`` (see ``bind_params``)."""
     q = get_query(name)
     bindings = bind_params(backend, q, params or {}, lang=lang, suggest=suggest)
+    if "answer" in q.meta:
+        from .careers.answers import ANSWERS  # computed in Python over the graph's facts
+
+        computed = ANSWERS[q.name](backend, bindings, lang, q.answer)
+        return Answer(q, computed.result, bindings, computed.note)
     return Answer(q, backend.select(q.text, bindings), bindings)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .errors import Problem
-from .model import Dataset, Level, Loc, Referential
+from .model import Alignment, Dataset, Level, Loc, Referential
 
 
 def _dupes(kind: str, items: Iterable[tuple[str, Loc]], problems: list[Problem]) -> set[str]:
@@ -39,6 +39,38 @@ def level_exists(ds: Dataset, qualified: str) -> bool:
     return bool(other and other.scale and any(lv.id == lid for lv in other.scale.levels))
 
 
+def _level(ds: Dataset, qualified: str) -> Level | None:
+    if "/" not in qualified:
+        return None
+    rid, lid = qualified.split("/", 1)
+    other = ds.referentials.get(rid)
+    if other is None or other.scale is None:
+        return None
+    return next((lv for lv in other.scale.levels if lv.id == lid), None)
+
+
+def _check_alignment(ds: Dataset, al: Alignment, what: str, problems: list[Problem]) -> None:
+    """The levels an alignment names exist, on one scale, the lowest not above the highest."""
+    def err(message: str, hint: str | None = None) -> None:
+        problems.append(Problem(al.loc.file, al.loc.line, message, hint))
+
+    bounds = [al.lowest] if al.exact else [al.lowest, al.highest]
+    known = [b for b in bounds if _level(ds, b) is not None]
+    for b in bounds:
+        if b not in known:
+            err(f"{what} names unknown level '{b}'",
+                "write <referential>/<level id>, e.g. cnc-2019/4")
+    if al.exact or len(known) < 2:
+        return
+    if al.lowest.split("/", 1)[0] != al.highest.split("/", 1)[0]:
+        err(f"{what} ranges over two scales ('{al.lowest}' to '{al.highest}')",
+            "both bounds are levels of the national framework, e.g. cnc-2019/5 to cnc-2019/6")
+        return
+    low, high = _level(ds, al.lowest), _level(ds, al.highest)
+    if low is not None and high is not None and low.rank > high.rank:
+        err(f"{what} has lowest '{al.lowest}' above highest '{al.highest}'", "swap them")
+
+
 def check_references(ds: Dataset, problems: list[Problem]) -> None:
     """Append a problem for every duplicate id, dangling reference and progression cycle."""
     for ref in ds.referentials.values():
@@ -65,9 +97,8 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
                 err(lv.loc, f"level '{lv.id}' has rank {lv.rank}, like level '{ranks[lv.rank]}'",
                     "ranks order the levels of a scale: give each its own")
             ranks.setdefault(lv.rank, lv.id)
-            if lv.aligned_to and not level_exists(ds, lv.aligned_to.level):
-                err(lv.aligned_to.loc, f"aligned_to names unknown level '{lv.aligned_to.level}'",
-                    "write <referential>/<level id>, e.g. cnc-2019/4")
+            if lv.aligned_to:
+                _check_alignment(ds, lv.aligned_to, "aligned_to", problems)
             if lv.min_total is not None and lv.max_total is not None and lv.min_total > lv.max_total:
                 err(lv.loc, f"level '{lv.id}' has min_total {lv.min_total} > max_total {lv.max_total}")
     elif ref.scale_ref is not None:
@@ -114,6 +145,8 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
                     err(job.loc, f"job '{job.id}' has unknown level '{job.level}'",
                         "levels of this scale: " + ", ".join(
                             (lv if owner == ref.id else f"{owner}/{lv}") for lv in by_id))
+        if job.national_level:
+            _check_alignment(ds, job.national_level, "national_level", problems)
         for crit in job.scores:
             if crit not in criteria:
                 err(job.loc, f"job '{job.id}' scores unknown criterion '{crit}'",

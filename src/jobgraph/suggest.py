@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from rdflib.term import Node
 from .backends import Backend
 from .catalogue import internal
 from .errors import UsageError
+from .names import fold
 from .search.engine import Engine
 
 Vector = npt.NDArray[np.float64]
@@ -27,6 +29,38 @@ WEIGHTS = {"title": 1.0, "text": 0.5, "context": 0.25, "missions": 0.2, "neighbo
 NEIGHBOURS = 3
 # a title whose best match is weak says little: it is scaled as if this were the best
 FLOORS = {"title": 0.5}
+
+
+# --- light text helpers ---------------------------------------------------------------------------
+# careers.gaps compares competence wordings with these (its figures rest on them); the ranking of
+# ROME fiches reads titles with the search engine's French normalisation (search/text.py).
+
+# French function words, and the grade words of classification grids ("niveau 2", "1er échelon"),
+# which say where a job sits in its ladder, not what it is.
+STOP_WORDS = frozenset({
+    "a", "afin", "ainsi", "au", "aux", "avec", "ce", "ces", "chez", "cette", "dans", "de", "des",
+    "du", "elle", "elles", "en", "entre", "et", "etc", "etre", "eux", "il", "ils", "la", "le",
+    "les", "leur", "leurs", "lors", "lui", "ma", "mais", "me", "meme", "mes", "moi", "mon", "ne",
+    "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "sans",
+    "se", "selon", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tous", "tout", "toute",
+    "toutes", "tu", "un", "une", "vers", "vos", "votre", "vous", "niveau", "niveaux", "echelon",
+    "echelons", "degre", "er", "eme",
+})
+_NUMBER = re.compile(r"[0-9]+(?:er|re|e|eme|nd|nde)?")  # 12, 1er, 2e, 3eme: grades, not trades
+STEM_LENGTH = 6
+
+
+def normalise(text: str) -> str:
+    """Accent- and case-folded words, without French stop words, numbers and single letters."""
+    words = re.findall(r"[a-z0-9]+", fold(text.replace("œ", "oe").replace("Œ", "oe")))
+    return " ".join(w for w in words
+                    if len(w) > 1 and w not in STOP_WORDS and not _NUMBER.fullmatch(w))
+
+
+def stems(text: str) -> list[str]:
+    """Words cut to their first letters: a light stemmer for French, so that "rédige" meets
+    "rédiger" and "courriers" meets "courrier"."""
+    return [w[:STEM_LENGTH] for w in text.split()]
 
 
 # --- what is known of a job ----------------------------------------------------------------------

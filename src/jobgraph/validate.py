@@ -30,7 +30,7 @@ from .findings import Finding, ValidationReport, dedupe
 from .model import AcceptedFinding
 from .namespaces import GRAPH, JG, SKOS
 from .terms import compact, display, referential_of
-from .workspace import Workspace
+from .workspace import Workspace, read_cache, write_cache
 
 # The rules about links to ROME: what ``jobgraph rome check`` shows of a validation
 ROME_RULES = ("jgsh:RomeMappingShape", "jgsh:JobRomeLinkShape", "jgsh:CertificationShape-romeCode",
@@ -71,15 +71,19 @@ def _graph_of(triples: list[Triple]) -> Graph:
 
 
 def run_reasoner(assembled: Assembled, cache_dir: Path) -> tuple[list[Finding], str]:
-    """OWL consistency of the ontology with the curated individuals (not ROME), cached by content."""
+    """OWL consistency of the ontology with the curated individuals (not ROME), cached by
+    content."""
     from .reason import reason
 
     g = _graph_of(assembled.graphs[GRAPH.ONTOLOGY] + curated_triples(assembled))
     digest = hashlib.sha256(
         "".join(sorted(f"{s} {p} {o}\n" for s, p, o in g)).encode()).hexdigest()[:20]
     cache = cache_dir / f"owl-{digest}.json"
-    if cache.exists():
-        data = json.loads(cache.read_text())
+    # trusted only when its size and SHA-256 are those written with it (a half-written file
+    # used to fail every later validate)
+    cached = read_cache(cache)
+    if cached is not None:
+        data = json.loads(cached)
         return [Finding(**f) for f in data["findings"]], "cached"
     result = reason(g)
     findings = []
@@ -91,9 +95,8 @@ def run_reasoner(assembled: Assembled, cache_dir: Path) -> tuple[list[Finding], 
             message_en=("The graph is inconsistent with the ontology: " if f.kind == "inconsistent"
                         else "Unsatisfiable class: ") + f.message,
             focus=f.iri, kind="owl"))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"findings": [asdict(f) for f in findings],
-                                 "seconds": result.seconds}))
+    write_cache(cache, json.dumps({"findings": [asdict(f) for f in findings],
+                                   "seconds": result.seconds}).encode("utf-8"))
     return findings, f"{result.seconds:.1f} s"
 
 

@@ -1,11 +1,17 @@
-"""The store folder: its layout, manifest, freshness against the data, and atomic writes.
+"""The store folder: its layout, manifest, freshness against the data, integrity, the writers'
+lock, and atomic writes.
 
 A store folder (``.jobgraph`` by default) holds::
 
     store/db/            the live pyoxigraph database
-    store/manifest.json  what it was built from (fingerprint, graph digests and counts)
-    cache/               ROME's converted graph, the OWL check's results, the search index
+    store/manifest.json  what it was built from (fingerprint, graph digests and counts), the size
+                         and SHA-256 of each file of db/, and a checksum of itself
+    cache/               ROME's converted graph, the OWL check's results, the search index; each
+                         file with a ``.sum`` beside it (size and SHA-256), checked before use
+    lock                 held by the one process that writes the store (pid, host, start inside)
+    damaged              left by a reader that could not read the live store: rebuild it
     store-new-*/         a build in progress (swapped in as store/ when complete)
+    store-old-*/         the previous store, during the swap
 
 No other module spells these names.
 """
@@ -13,28 +19,59 @@ No other module spells these names.
 from __future__ import annotations
 
 import ast
+import errno
+import fcntl
 import hashlib
 import json
+import logging
+import math
 import os
 import shutil
+import socket
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import ExternalError, UsageError
 from .resources import resource_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LIVE, DB, MANIFEST, CACHE, NEW_PREFIX, OLD_PREFIX = (
     "store", "db", "manifest.json", "cache", "store-new-", "store-old-")
+LOCK, DAMAGED, SUM, PART = "lock", "damaged", ".sum", ".part"
+
+# What the store folder says about itself (repairs, waits, damaged caches): the library does not
+# print, the command line shows these as notes.
+log = logging.getLogger("jobgraph.store")
+
+
+class StoreBusy(ExternalError):
+    """Another process holds the store's lock (a build) for longer than this one would wait."""
+
+
+class StoreUnwritable(ExternalError):
+    """The store folder cannot be written: read-only, full, or not ours."""
+
+
+class StoreDamaged(ExternalError):
+    """The live store cannot be read: a file of its database is missing or corrupted."""
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
-    """Write a file so that readers see the old or the new content, never a half."""
+    """Write a file so that readers see the old or the new content, never a half.
+
+    The temporary file is named ``.<name>.<pid>.<random>.part``: a build removes those whose
+    process is gone (a killed writer), and only those.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                               suffix=PART)
     try:
         # mkstemp creates the file 0600: give it the mode a plain open() would (umask applied)
         umask = os.umask(0)
@@ -138,6 +175,179 @@ def fingerprint(data_dir: Path) -> str:
     return h.hexdigest()
 
 
+# --- integrity of files --------------------------------------------------------------------------
+
+SMALL_FILE = 1 << 20  # files up to this size are hashed at every open; larger ones at each build
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in pieces (a database file may be large)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _db_files(db: Path) -> list[Path]:
+    # RocksDB's LOCK and its text logs (LOG, LOG.old.*) are rewritten by any read-write open and
+    # hold no data: they are not part of what is checked
+    return sorted(p for p in db.iterdir()
+                  if p.is_file() and p.name != "LOCK" and not p.name.startswith("LOG"))
+
+
+def db_files(db: Path) -> dict[str, list[int | str]]:
+    """Each file of a closed database: name -> [size, SHA-256] (what the manifest records)."""
+    return {p.name: [p.stat().st_size, file_digest(p)] for p in _db_files(db)}
+
+
+def check_db(db: Path, recorded: dict[str, Any], *, deep: bool) -> str | None:
+    """What differs between the database's files and ``recorded`` (``db_files`` at build time), or
+    None. Names and sizes always; contents of the small files (RocksDB's CURRENT, MANIFEST,
+    OPTIONS, write-ahead logs), and of every file when ``deep``.
+
+    RocksDB checks each block it reads against the block's checksum, so a corrupted byte in a
+    large file that is not hashed at open still fails the query that reads it, never silently.
+    """
+    try:
+        present = {p.name: p for p in _db_files(db)}
+    except OSError as exc:
+        return f"its database folder cannot be read ({exc.strerror or exc})"
+    for name in sorted(set(recorded) - set(present)):
+        return f"file db/{name} is missing"
+    for name in sorted(set(present) - set(recorded)):
+        return f"file db/{name} was not written by the build"
+    for name, path in present.items():
+        want = recorded[name]
+        if not (isinstance(want, list) and len(want) == 2):
+            return f"the manifest's entry of db/{name} is malformed"
+        size, digest = want
+        try:
+            actual = path.stat().st_size
+            if actual != size:
+                return f"file db/{name} has {actual:,} bytes, the build wrote {size:,}"
+            if (deep or actual <= SMALL_FILE) and file_digest(path) != digest:
+                return f"file db/{name} does not hold what the build wrote (SHA-256 differs)"
+        except OSError as exc:
+            return f"file db/{name} cannot be read ({exc.strerror or exc})"
+    return None
+
+
+def _self_check(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "check"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _sum_path(path: Path) -> Path:
+    return path.with_name(path.name + SUM)
+
+
+def write_cache(path: Path, data: bytes) -> bool:
+    """Keep ``data`` in the cache file ``path``, with its size and SHA-256 beside it (``.sum``).
+
+    A cache is an optimisation: a folder that cannot take it (read-only, full) gets a note, not
+    an error, and the caller goes on with the data it made. Returns whether it was written.
+    """
+    try:
+        atomic_write(path, data)
+        atomic_write(_sum_path(path), json.dumps(
+            {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
+        return True
+    except OSError as exc:
+        log.warning("could not keep the cache file %s (%s); it is made again next time",
+                    path, exc.strerror or exc)
+        return False
+
+
+def read_cache(path: Path) -> bytes | None:
+    """The bytes of the cache file ``path`` when they are those written (size and SHA-256 of its
+    ``.sum``), else None: a truncated or altered cache is made again, never trusted."""
+    if not path.exists():
+        return None
+    try:
+        data = path.read_bytes()
+        recorded = json.loads(_sum_path(path).read_text(encoding="utf-8"))
+        size, digest = int(recorded["size"]), str(recorded["sha256"])
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            log.info("cache file %s has no checksum beside it: made again", path)
+        else:
+            log.warning("cache file %s cannot be checked (%s): made again", path, exc)
+        return None
+    if len(data) != size:
+        log.warning("cache file %s has %s bytes, %s were written (truncated or altered): "
+                    "made again", path, f"{len(data):,}", f"{size:,}")
+        return None
+    if hashlib.sha256(data).hexdigest() != digest:
+        log.warning("cache file %s does not hold what was written (SHA-256 differs): made again",
+                    path)
+        return None
+    return data
+
+
+# --- writing in the folder -----------------------------------------------------------------------
+
+DEFAULT_LOCK_WAIT = 120.0  # seconds; a cold build of the shipped data takes 15-45 s, ×100 about 55
+
+
+def lock_wait() -> float:
+    """How long a second writer waits for the lock: ``$JOBGRAPH_LOCK_WAIT`` seconds, else 120."""
+    text = os.environ.get("JOBGRAPH_LOCK_WAIT")
+    if not text:
+        return DEFAULT_LOCK_WAIT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and math.isfinite(value)):
+        raise UsageError(f"JOBGRAPH_LOCK_WAIT must be a number of seconds (0 or more), "
+                         f"got {text[:40]!r}")
+    return value
+
+
+def why_unwritable(exc: OSError) -> str:
+    """The cause of a failed write in words (RocksDB's errors carry no errno, only text)."""
+    text = str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text \
+            or "Disk quota" in text:
+        return "no space left on the device"
+    if exc.errno == errno.EROFS or "Read-only file system" in text:
+        return "the file system is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return "permission denied"
+    if exc.strerror:
+        return exc.strerror
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _holder(fd: int) -> dict[str, Any]:
+    """Who the lock file says holds (or last held) the lock; {} when it says nothing readable."""
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _who(holder: dict[str, Any]) -> str:
+    pid = holder.get("pid", "?")
+    host = holder.get("host")
+    since = holder.get("started")
+    where = f" on {host}" if host and host != socket.gethostname() else ""
+    when = f", since {since}" if since else ""
+    return f"pid {pid}{where}{when}"
+
+
 # --- the folder ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -162,17 +372,184 @@ class Workspace:
     def cache(self) -> Path:
         return self.root / CACHE
 
+    def _manifest(self, store: Path | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """The manifest of ``store`` (the live one by default) when it can be trusted, else why
+        not (None, None: no store)."""
+        store = store or self.live
+        if not store.exists():
+            return None, None
+        try:
+            text = (store / MANIFEST).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None, "its manifest.json is missing"
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, f"its manifest.json cannot be read ({exc})"
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            return None, f"its manifest.json is not valid JSON ({exc})"
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict) \
+                or "check" not in data:
+            return None, ("its manifest.json does not list the store's files (made by an older "
+                          "jobgraph, or altered)")
+        if data["check"] != _self_check(data):
+            return None, "its manifest.json was altered after the build (its checksum differs)"
+        return data, None
+
     def read_manifest(self) -> dict[str, Any] | None:
-        """The live store's manifest, or None when there is no store."""
-        if not self.manifest_path.exists():
-            return None
-        data: dict[str, Any] = json.loads(self.manifest_path.read_text())
-        return data
+        """The live store's manifest, or None when there is no store or its manifest cannot be
+        trusted (``damage`` says why)."""
+        return self._manifest()[0]
+
+    def damage(self, *, deep: bool = False) -> str | None:
+        """Why the live store cannot be trusted, or None (also when there is no store).
+
+        Cheap enough for every open: the manifest's own checksum, the database's file names and
+        sizes, the contents of its small files; ``deep`` hashes every file (a build, before it
+        copies the store, reads ~0.2 s per 100 MB).
+        """
+        return self._damage(self.live, deep=deep)
+
+    def _damage(self, store: Path, *, deep: bool) -> str | None:
+        manifest, why = self._manifest(store)
+        if manifest is None:
+            return why
+        found = check_db(store / DB, manifest["files"], deep=deep)
+        if found or store != self.live:
+            return found
+        marker = self._marker()
+        if marker.get("store") == manifest["check"]:
+            return f"a reader could not read it ({marker.get('reason', 'no reason given')})"
+        return None
+
+    def _marker(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.root / DAMAGED).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def mark_damaged(self, reason: str) -> None:
+        """Record that the live store could not be read, so that the next command rebuilds it
+        (a reader writes this beside the store, never into it)."""
+        manifest = self.read_manifest()
+        if manifest is None:
+            return  # already seen as damaged, or no store
+        try:
+            atomic_write(self.root / DAMAGED,
+                         json.dumps({"store": manifest["check"], "reason": reason[:500]}))
+        except OSError as exc:
+            log.warning("could not record in %s that the store is damaged (%s)", self.root,
+                        why_unwritable(exc))
 
     def is_fresh(self, data_dir: Path) -> bool:
-        """True when the live store was built from the current files of ``data_dir``."""
+        """True when the live store was built from the current files of ``data_dir`` and its
+        files are those the build wrote (``damage``)."""
         manifest = self.read_manifest()
-        return bool(manifest and manifest.get("fingerprint") == fingerprint(data_dir))
+        return bool(manifest and manifest.get("fingerprint") == fingerprint(data_dir)
+                    and self.damage() is None)
+
+    @contextmanager
+    def writing(self, *, wait: float | None = None) -> Iterator[None]:
+        """Hold the store's lock while writing the store: one writer at a time.
+
+        ``fcntl.flock`` on ``lock``: the kernel releases it when its process ends, however it
+        ends, so a killed build never leaves a lock that blocks the next one; the file says who
+        holds it (pid, host, start time) for the message of a writer that waited ``wait``
+        seconds (``lock_wait()`` when None) and gives up. Readers of a fresh store take no lock.
+        Write failures in the folder (read-only, full) become ``StoreUnwritable``.
+        """
+        wait = lock_wait() if wait is None else wait
+        with self.translating():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            deadline = time.monotonic() + wait
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    holder = _holder(fd)
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(
+                            f"a build is running ({_who(holder)}) in {self.root}; waited "
+                            f"{wait:g} s for it (JOBGRAPH_LOCK_WAIT sets how long)") from None
+                    if not waited:
+                        log.warning("waiting for the build running in %s (%s), up to %g s",
+                                    self.root, _who(holder), wait)
+                        waited = True
+                    time.sleep(0.1)
+            left = _holder(fd)
+            if left and not waited:
+                # the holder's line is cleared on release: one still there is a writer that died
+                alive = "" if left.get("host") != socket.gethostname() or not isinstance(
+                    left.get("pid"), int) or not _alive(left["pid"]) else " (pid since reused)"
+                log.warning("took over the lock of %s left by %s, which ended without "
+                            "releasing it%s", self.root, _who(left), alive)
+            with self.translating():
+                me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}).encode()
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, me, 0)
+            try:
+                self._remove_leftovers()
+                yield
+            finally:
+                with suppress(OSError):
+                    os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextmanager
+    def translating(self) -> Iterator[None]:
+        """OSErrors of writes in the store folder as one line naming it (StoreUnwritable)."""
+        try:
+            yield
+        except OSError as exc:
+            # a file outside the folder (the data, an output file) is the caller's business
+            name = exc.filename if isinstance(exc.filename, str) else None
+            if name and not Path(os.path.abspath(name)).is_relative_to(os.path.abspath(self.root)):
+                raise
+            raise StoreUnwritable(f"cannot write the store in {self.root}: "
+                                  f"{why_unwritable(exc)}; the previous store is unchanged"
+                                  ) from None
+
+    def _remove_leftovers(self) -> None:
+        """What killed builds left: an unfinished swap is completed, store-new-*/store-old-*
+        folders and the temporary files of dead writers are removed (under the lock: no other
+        build is running)."""
+        if not self.live.exists():
+            self._restore()
+        removed: list[str] = []
+        for path in sorted(self.root.glob(f"{NEW_PREFIX}*")) + sorted(
+                self.root.glob(f"{OLD_PREFIX}*")):
+            removed.append(f"{path.name} ({_size(path) / 1e6:.1f} MB)")
+            shutil.rmtree(path, ignore_errors=True)
+        for folder in (self.root, self.cache):
+            for path in sorted(folder.glob(f".*{PART}")) if folder.is_dir() else []:
+                pid = path.name.removesuffix(PART).rsplit(".", 2)[-2]
+                if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                    continue  # a reader still writing its cache file
+                removed.append(f"{path.relative_to(self.root)} "
+                               f"({_size(path) / 1e6:.1f} MB)")
+                path.unlink(missing_ok=True)
+        if removed:
+            log.warning("removed what an interrupted build left in %s: %s", self.root,
+                        ", ".join(removed))
+
+    def _restore(self) -> None:
+        """A build killed between the two renames of ``swap_in`` left no live store: the
+        complete store beside it (the new one, else the old) becomes live again."""
+        for candidate in sorted(self.root.glob(f"{NEW_PREFIX}*")) + sorted(
+                self.root.glob(f"{OLD_PREFIX}*")):
+            if not (candidate / MANIFEST).exists():
+                continue  # a build killed before it finished writing
+            if self._damage(candidate, deep=True) is None:
+                os.replace(candidate, self.live)
+                log.warning("restored the store an interrupted build left in %s", candidate)
+                return
 
     def new_store(self) -> Path:
         """A fresh folder beside the live store for a build to fill (``swap_in`` or discard)."""
@@ -180,7 +557,11 @@ class Workspace:
         return Path(tempfile.mkdtemp(dir=self.root, prefix=NEW_PREFIX))
 
     def write_manifest(self, store: Path, manifest: dict[str, Any]) -> None:
-        (store / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        """The manifest of the store at ``store`` (closed): ``manifest`` with the size and SHA-256
+        of each database file and a checksum of the whole."""
+        data = dict(manifest, files=db_files(store / DB))
+        data["check"] = _self_check(data)
+        atomic_write(store / MANIFEST, json.dumps(data, indent=1, sort_keys=True))
 
     def swap_in(self, new: Path) -> None:
         """Make ``new`` (from ``new_store``) the live store; the old one is removed after."""
@@ -188,6 +569,7 @@ class Workspace:
         if self.live.exists():
             os.replace(self.live, old)
         os.replace(new, self.live)
+        (self.root / DAMAGED).unlink(missing_ok=True)
         shutil.rmtree(old, ignore_errors=True)
 
     @staticmethod
@@ -195,5 +577,17 @@ class Workspace:
         shutil.rmtree(new, ignore_errors=True)
 
 
-__all__ = ["Workspace", "atomic_write", "content_hash", "converter_modules", "fingerprint",
-           "module_closure"]
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for p in path.rglob("*"):
+        with suppress(OSError):
+            total += p.stat().st_size if p.is_file() else 0
+    return total
+
+
+__all__ = ["StoreBusy", "StoreDamaged", "StoreUnwritable", "Workspace", "atomic_write",
+           "check_db", "content_hash", "converter_modules", "db_files", "file_digest",
+           "fingerprint", "lock_wait", "module_closure", "read_cache", "why_unwritable",
+           "write_cache"]

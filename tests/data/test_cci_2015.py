@@ -6,6 +6,7 @@ YAML/CSV.
 """
 
 import csv
+import itertools
 import re
 import unicodedata
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "cci-2015"
 ROME_FICHES = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
+ROME_APPELLATIONS = ROOT / "data" / "rome" / "v460" / "unix_referentiel_appellation_v460_utf8.csv"
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"]
 SCORES_RE = re.compile(r"^\s*([1-9]) ([1-9]) ([1-9]) ([1-9]) ([1-9])\s*$")
@@ -196,12 +198,28 @@ def test_criteria(ref, lines, source_records):
 
 
 def test_alignment(ref):
+    previous = (1, 1)
     for lvl in ref["scale"]["levels"]:
-        a = lvl.get("aligned_to")
-        if a:
-            assert re.match(r"^cnc-2019/[1-8]$", a["level"])
-            assert a["basis"] == "estimate"  # the document prints no national level
-            assert a.get("note")
+        a = lvl["aligned_to"]  # every level is aligned
+        bounds = [a["level"]] * 2 if "level" in a else [a["lowest"], a["highest"]]
+        assert all(re.match(r"^cnc-2019/[1-8]$", b) for b in bounds)
+        low, high = (int(b.split("/")[1]) for b in bounds)
+        assert low <= high and low >= previous[0] and high >= previous[1], lvl["id"]
+        previous = (low, high)
+        assert a["basis"] == "estimate"  # the document prints no national level
+        assert a.get("note")
+
+
+def test_level_vi_spans_6_to_7_because_one_of_its_jobs_asks_a_grandes_ecoles_education(
+        ref, jobs, lines):
+    vi = next(lvl for lvl in ref["scale"]["levels"] if lvl["id"] == "VI")["aligned_to"]
+    assert (vi["lowest"], vi["highest"]) == ("cnc-2019/6", "cnc-2019/7")
+    assert "formation type grandes écoles" in lines[2194 - 1]
+    marketing = next(j for j in jobs if j["id"] == "chef-de-groupe-marketing")
+    assert marketing["level"] == "VI" and marketing["line"] < 2194
+    # line 2194 is inside that job's record: no other record starts between them
+    assert not [j for j in jobs if marketing["line"] < j["line"] <= 2194]
+    assert "line 2194" in vi["note"]
 
 
 def test_no_families(ref, jobs):
@@ -224,3 +242,169 @@ def test_rome_links(rome_rows, jobs, lines):
     pairs = [(r["job"], r["rome"]) for r in rome_rows]
     assert len(pairs) == len(set(pairs))
     assert ids == {r["job"] for r in rome_rows}
+
+
+# --------------------------------------------------------------------------- progressions
+
+NUMERAL_RE = re.compile(r"\s*\(?(III|II|I)\)?\s*$")
+
+
+def edges_of(jobs):
+    return [(j["id"], p["job"], p) for j in jobs for p in j.get("progresses_to", [])]
+
+
+def test_progressions_are_ladders_with_a_reason(jobs):
+    edges = edges_of(jobs)
+    by_id = {j["id"]: j for j in jobs}
+    # The document prints no progression, so every edge is read off the grid (NOTES.md).
+    assert [p["basis"] for _, _, p in edges] == ["ladder"] * 27
+    assert len({(a, b) for a, b, _ in edges}) == len(edges)
+    for a, b, p in edges:
+        assert b in by_id and a != b
+        # the note cites the title line of both jobs, so a reader can check it against source.txt
+        for end in (a, b):
+            assert f"line {by_id[end]['line']}" in p["note"], (a, b)
+
+
+def test_ladder_edges_go_up_a_grade(jobs):
+    by_id = {j["id"]: j for j in jobs}
+    for a, b, _ in edges_of(jobs):
+        la, lb = by_id[a].get("level"), by_id[b].get("level")
+        if la and lb:
+            assert ROMAN.index(lb) > ROMAN.index(la), (a, la, b, lb)
+        else:
+            # only the record cut before its level (Conseiller(e) d'entreprise (II)) lacks one: its
+            # edges follow the printed numbering of its series
+            assert {a, b} & {"conseiller-d-entreprise-2"}, (a, b)
+            assert a.rsplit("-", 1)[-1] < b.rsplit("-", 1)[-1], (a, b)
+
+
+def test_no_progression_cycle(jobs):
+    nxt: dict[str, list[str]] = {}
+    for a, b, _ in edges_of(jobs):
+        nxt.setdefault(a, []).append(b)
+
+    def reachable(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(nxt.get(start, []))
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo += nxt.get(n, [])
+        return seen
+
+    assert not [j["id"] for j in jobs if j["id"] in reachable(j["id"])]
+
+
+def test_every_numbered_series_of_the_document_is_a_ladder(jobs, source_records):
+    """Titles ending in I, II, III (with or without brackets) form a series, the unnumbered title
+    of the same stem (Enseignant formateur(trice)) first; each step is a ladder edge."""
+    by_line = {j["line"]: j["id"] for j in jobs}
+    series: dict[str, list[tuple[int, str]]] = {}
+    for r in source_records:
+        m = NUMERAL_RE.search(r["title"])
+        title = r["title"][: m.start()] if m else r["title"]
+        stem = alnum(re.sub(r"\([^)]*\)", "", title))
+        series.setdefault(stem, []).append((len(m.group(1)) if m else 0, by_line[r["line"]]))
+    expected = set()
+    for members in series.values():
+        if len(members) > 1 and any(n for n, _ in members):
+            ordered = [i for _, i in sorted(members)]
+            expected |= set(itertools.pairwise(ordered))
+    assert len(expected) == 8
+    assert ("enseignant-formateur", "enseignant-formateur-1") in expected
+    assert expected <= {(a, b) for a, b, _ in edges_of(jobs)}
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "shared"),
+    [
+        # same first mission, one grade up (source lines 271 and 516)
+        ("assistant", "assistant-specialise", "Assister un manager, un enseignant ou un service"),
+        # same steering mission for one activity, then several (lines 2012 and 2852)
+        ("charge-d-activite", "responsable-d-activite", "le pilotage et la bonne exécution"),
+        # same ratios and representation, department then direction (lines 2806-2808, 2963-2964)
+        ("manager-2", "directeur", "Optimiser les ratios"),
+        ("manager-2", "directeur", "auprès de l'ensemble des tiers"),
+        # the accounts recorded by both (lines 227 and 737)
+        ("aide-comptable", "comptable-1", "mouvements financiers"),
+        # the tills: kept by the toll collector, checked by the inspector (lines 97 and 102, 914)
+        ("receveur-des-peages", "inspecteur-des-peages", "caisse"),
+    ],
+)
+def test_same_occupation_steps_rest_on_shared_missions(
+    jobs, source_records, lines, low, high, shared
+):
+    by_id = {j["id"]: j for j in jobs}
+    assert high in {p["job"] for p in by_id[low].get("progresses_to", [])}
+    for job in (low, high):
+        rec = next(r for r in source_records if r["line"] == by_id[job]["line"])
+        block = alnum(" ".join(lines[rec["line"] : rec["end"]]))
+        assert alnum(shared) in block, (job, shared)
+
+
+# --------------------------------------------------------------------------- ROME audit
+
+
+@pytest.fixture(scope="module")
+def rome_fiches():
+    with ROME_FICHES.open(encoding="utf-8", newline="") as f:
+        return {r["code_rome"]: r["libelle_rome"] for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def rome_appellations():
+    by_fiche: dict[str, set[str]] = {}
+    with ROME_APPELLATIONS.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            by_fiche.setdefault(r["code_rome"], set()).add(r["libelle_appellation_court"])
+    return by_fiche
+
+
+def test_rationales_name_their_fiche(rome_rows, rome_fiches):
+    for r in rome_rows:
+        assert r["rationale"].startswith(f"fiche {r['rome']} {rome_fiches[r['rome']]}"), r
+
+
+def test_generic_project_jobs_are_not_linked_to_information_systems(rome_rows):
+    """The four generic CCI project and activity jobs were linked to M1828, an information-systems
+    fiche; none of them keeps a link to the M18 domain (NOTES.md, audit)."""
+    generic = {"charge-de-projets", "coordinateur", "charge-d-activite", "responsable-d-activite"}
+    links = {(r["job"], r["rome"], r["relation"]) for r in rome_rows if r["job"] in generic}
+    assert links == {
+        ("charge-de-projets", "M1402", "closeMatch"),
+        ("coordinateur", "M1402", "relatedMatch"),
+        ("charge-d-activite", "M1402", "relatedMatch"),
+        ("responsable-d-activite", "M1302", "relatedMatch"),
+    }
+    # only the jobs whose missions are computing or web keep an M18 fiche
+    assert {r["job"] for r in rome_rows if r["rome"].startswith("M18")} == {
+        "administrateur-de-systeme-d-information", "technicien-communication-marketing-web"}
+
+
+@pytest.mark.parametrize(
+    ("job", "code", "relation", "appellation"),
+    [
+        ("charge-de-projets", "M1402", "closeMatch", "Chef / Cheffe de projet en organisation"),
+        ("charge-de-projets", "M1402", "closeMatch", "Responsable des projets organisation"),
+        ("coordinateur", "M1402", "relatedMatch", "Assistant / Assistante en organisation"),
+        ("responsable-d-activite", "M1302", "relatedMatch", "Responsable de centre de profit"),
+        ("responsable-d-etudes", "M1422", "closeMatch", "Responsable d'études économiques"),
+        ("assistant-formalites", "K1902", "broadMatch", "Formaliste"),
+        ("charge-de-formalites", "K1902", "broadMatch", "Clerc aux formalités"),
+    ],
+)
+def test_fixed_links_rest_on_a_rome_appellation(
+    rome_rows, rome_appellations, job, code, relation, appellation
+):
+    row = next(r for r in rome_rows if (r["job"], r["rome"]) == (job, code))
+    assert row["relation"] == relation
+    assert appellation in rome_appellations[code]
+    assert appellation in row["rationale"]
+
+
+def test_formalities_links_keep_their_administrative_side(rome_rows):
+    pairs = {(r["job"], r["rome"]) for r in rome_rows}
+    assert {("assistant-formalites", "M1602"), ("charge-de-formalites", "K1804")} <= pairs
+    assert len(rome_rows) == 64

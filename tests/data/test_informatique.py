@@ -340,6 +340,40 @@ def test_references_resolve():
     assert used == set(CMP)
 
 
+def _years_of_experience(sheet_line):
+    """The least experience (years) the sheet's Prérequis asks; 0 for "sans expérience"."""
+    start = idx(r"^\s*Prérequis", sheet_line)
+    sentence = next(line for line in LINES[start + 1 :] if line.strip())
+    if "sans expérience" in sentence:
+        return 0
+    return int(re.search(r"(\d+)(?: à \d+)? ans", sentence).group(1))
+
+
+def test_progressions_only_where_the_sheets_state_seniority():
+    """The referential has no levels: a step is drawn only between two project sheets whose
+    prerequisites state rising experience and whose activities say who supervises whom."""
+    steps = [(j["id"], p) for j in JOBS for p in j.get("progresses_to", [])]
+    assert [(a, p["job"], p["basis"]) for a, p in steps] == [
+        ("assistant-chef-de-projet", "chef-de-projet", "ladder"),
+        ("chef-de-projet", "directeur-de-projet", "ladder"),
+    ]
+    for a, p in steps:
+        for job in (JOB[a], JOB[p["job"]]):
+            assert f"line {job['line']}" in p["note"]
+    # the assistant is hired without experience, the chef de projet after at least 5 years
+    assert _years_of_experience(JOB["assistant-chef-de-projet"]["line"]) == 0
+    assert _years_of_experience(JOB["chef-de-projet"]["line"]) == 5
+    # the directeur de projet after 5 to 10 years of leading projects, the chef de projet's work
+    assert _years_of_experience(JOB["directeur-de-projet"]["line"]) == 5
+    assert "expérience dans la conduite de projet" in text(
+        " ".join(JOB["directeur-de-projet"]["prerequisites"]))
+    assert "conduit le projet de bout en bout" in JOB["chef-de-projet"]["definition"]
+    # who supervises whom, as printed in the activities
+    assert "Encadrer et suivre les assistants chef de projet" in JOB["chef-de-projet"][
+        "accessory_missions"]
+    assert "Conseiller et assister les chefs de projets" in JOB["directeur-de-projet"]["missions"]
+
+
 def test_rome_csv():
     codes = {r["code_rome"] for r in csv.DictReader(ROME.open(encoding="utf-8"))}
     with (DATA / "rome.csv").open(encoding="utf-8", newline="") as f:
@@ -354,3 +388,110 @@ def test_rome_csv():
         assert r["rationale"].strip()
     assert {r["job"] for r in rows} == set(JOB)
     assert len({(r["job"], r["rome"]) for r in rows}) == len(rows)
+
+
+# ---------------------------------------------------------------- national levels (estimates)
+# Bac+N printed in a sheet's prerequisites → level of the national framework (cnc-2019/NOTES.md)
+BAC_LEVEL = {2: 5, 3: 6, 4: 6, 5: 7}
+BACS = re.compile(r"bac\s*\+\s*(\d)((?:\s*ou\s*(?:bac\s*\+\s*)?\d)*)")
+CITED = re.compile(r'"([^"]+)"(?:,| \()\s*lines? (\d+)')
+
+
+def _range(al):
+    if "level" in al:
+        assert "lowest" not in al and "highest" not in al
+        low = high = al["level"]
+    else:
+        low, high = al["lowest"], al["highest"]
+    assert re.fullmatch(r"cnc-2019/[1-8]", low) and re.fullmatch(r"cnc-2019/[1-8]", high)
+    return int(low.split("/")[1]), int(high.split("/")[1])
+
+
+def _sheet_diplomas():
+    """Job id → the (lowest, highest) level of the diplomas its sheet's prerequisites print."""
+    out = {}
+    for s in SHEETS:
+        levels = []
+        for m in BACS.finditer(fold(s["prereq"])):
+            numbers = [int(m.group(1)), *map(int, re.findall(r"\d", m.group(2)))]
+            levels += [BAC_LEVEL[n] for n in numbers]
+        if levels:
+            out[sheet_job(s)["id"]] = (min(levels), max(levels))
+    return out
+
+
+def _rome_flags():
+    """Job id → the emploi_cadre flags of the fiches it is linked to (exact, close, broad)."""
+    flag = {r["code_rome"]: r["emploi_cadre"] for r in csv.DictReader(ROME.open(encoding="utf-8"))}
+    out = {}
+    with (DATA / "rome.csv").open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["relation"] != "relatedMatch":
+                out.setdefault(r["job"], {})[r["rome"]] = flag[r["rome"]]
+    return out
+
+
+def _expected_national_levels():
+    """The rules of NOTES.md applied to the evidence: a sheet's diplomas first, then every linked
+    fiche cadre (6–7), then a technician title with non-cadre fiches (4–5); otherwise unknown."""
+    diplomas, flags = _sheet_diplomas(), _rome_flags()
+    out = {}
+    for j in JOBS:
+        f = set(flags.get(j["id"], {}).values())
+        if j["id"] in diplomas:
+            out[j["id"]] = diplomas[j["id"]]
+        elif f == {"O"}:
+            out[j["id"]] = (6, 7)
+        elif f == {"N"} and fold(j["label"]).startswith("technicien"):
+            out[j["id"]] = (4, 5)
+    return out
+
+
+def test_sheets_print_the_diplomas_the_estimates_rest_on():
+    assert _sheet_diplomas() == {
+        "assistant-chef-de-projet": (5, 7),  # BAC+4 ou BAC+5, or BAC+2 with experience (line 326)
+        "chef-de-projet": (6, 7),  # Bac +4 ou 5 (line 507)
+        "ingenieur-technico-commercial": (5, 7),  # Bac+2 ... Bac+4 ou 5 (line 860)
+        "manager-de-ressources": (6, 7),  # Bac+4 ou Bac+5 (line 1032)
+    }
+
+
+def test_jobs_with_an_estimate_are_exactly_those_with_evidence():
+    expected = _expected_national_levels()
+    got = {j["id"]: _range(j["national_level"]) for j in JOBS if j.get("national_level")}
+    assert got == expected
+    assert len(got) == 33 and len(JOBS) - len(got) == 8
+    for j in JOBS:
+        al = j.get("national_level")
+        if al:
+            low, high = _range(al)
+            assert low <= high and al["basis"] == "estimate", j["id"]
+
+
+def test_each_estimate_cites_its_evidence():
+    diplomas, flags = _sheet_diplomas(), _rome_flags()
+    for j in JOBS:
+        al = j.get("national_level")
+        if not al:
+            continue
+        note = al["note"]
+        if j["id"] in diplomas:
+            cited = CITED.findall(note)
+            assert cited, j["id"]
+            for quote, line in cited:
+                assert fold(text(quote)) in fold(text(LINES[int(line) - 1])), (j["id"], quote)
+                assert re.search(r"bac\s*\+", fold(LINES[int(line) - 1])), (j["id"], line)
+        else:
+            # every fiche whose flag the estimate rests on is named with that flag
+            for code, flag in flags[j["id"]].items():
+                assert code in note and f"emploi_cadre {flag}" in note, (j["id"], code)
+            if "technicien" in fold(j["label"]):
+                assert f'"{j["label"]}" (line {j["line"]})' in note
+
+
+def test_unknown_jobs_are_listed_in_the_notes():
+    notes = (DATA / "NOTES.md").read_text(encoding="utf-8")
+    unknown = notes[notes.index("**Unknown ("):notes.index("## ROME 4.0 mapping")]
+    rows = re.finditer(r"^\| ([^|]+?) \| ", unknown, re.M)
+    listed = {fold(m.group(1)) for m in rows} - {"job", ""}
+    assert listed == {fold(j["label"]) for j in JOBS if not j.get("national_level")}

@@ -279,6 +279,32 @@ def test_progressions() -> None:
     assert not any(set(by_id[a]["families"]) & branched for a, _ in ladder)
 
 
+def test_ladder_notes_name_the_underlined_domains() -> None:
+    """Each ladder edge cites the domains the document underlines in the next job ("progression
+    par rapport à l'emploi repère précédent"), and those are new compared with the job below."""
+    by_id = {job["id"]: job for job in JOBS}
+    steps = [(job, step) for job in JOBS for step in job.get("progresses_to", [])]
+    assert sorted(step["basis"] for _, step in steps) == ["explicit"] * 2 + ["ladder"] * 6
+    for job, step in steps:
+        if step["basis"] != "ladder":
+            continue
+        low = next(j for _, j in source_jobs() if curated_job(j["title"])["id"] == job["id"])
+        high = next(j for _, j in source_jobs() if curated_job(j["title"])["id"] == step["job"])
+        underlined = [d["number"] for d in high["domains"] if d["underlined"]]
+        below = {d["number"] for d in low["domains"]}
+        assert not set(underlined) & below, (job["id"], underlined)
+        note = step["note"]
+        assert f"{low['cotation']} → {high['cotation']}" in note, note
+        assert f"line {high['title_line'] + 1}" in note, note
+        if underlined:
+            cited = re.findall(r"\b[1-9]\.\d\b", note.split("progression from the previous job")[0])
+            assert cited == underlined, (job["id"], cited, underlined)
+        else:
+            # the one step the document does not mark (Conseiller niveau 1, KNOWN-FINDINGS.md)
+            assert by_id[step["job"]]["id"] == "conseiller-niveau-1"
+            assert "underlines none" in note
+
+
 # --------------------------------------------------------------------------- competences
 
 

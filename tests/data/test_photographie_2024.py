@@ -15,6 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "photographie-2024"
 ROME_FICHES = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
+ROME_APPELLATIONS = ROOT / "data" / "rome" / "v460" / "unix_referentiel_appellation_v460_utf8.csv"
 
 ENTRY = re.compile(r"^\s*(\d{3})\.\s+(\S.*?)\s*$")
 TENURE = re.compile(r"\(\s*période maximale de\s+6\s+mois\s*\)")
@@ -183,17 +184,102 @@ def test_scale_has_every_printed_coefficient(ref):
         assert lv["line"] == first
 
 
-def test_alignment_is_estimate_only(ref):
+def _national(al):
+    """(lowest, highest) cnc-2019 level numbers of an aligned_to, exact or range."""
+    if "level" in al:
+        assert "lowest" not in al and "highest" not in al
+        low = high = al["level"]
+    else:
+        low, high = al["lowest"], al["highest"]
+    for bound in (low, high):
+        assert re.fullmatch(r"cnc-2019/[1-8]", bound), bound
+    return int(low.split("/")[1]), int(high.split("/")[1])
+
+
+CITED = re.compile(r'"([^"]+)"(?:,| \()\s*lines? (\d+)')
+
+
+def test_every_coefficient_is_aligned_as_an_estimate_on_the_national_framework(ref):
     # the document never refers to the national framework, so nothing can be "official"
     assert "cadre national des certifications" not in fold("\n".join(LINES))
+    levels = ref["scale"]["levels"]
+    assert all(lv.get("aligned_to") for lv in levels), [lv["id"] for lv in levels
+                                                         if not lv.get("aligned_to")]
+    previous = (1, 1)
+    for lv in levels:
+        al = lv["aligned_to"]
+        low, high = _national(al)
+        assert low <= high, lv["id"]
+        assert al["basis"] == "estimate" and al["note"].strip()
+        # the grid's order: neither bound goes down as the coefficient goes up
+        assert low >= previous[0] and high >= previous[1], lv["id"]
+        previous = (low, high)
+
+
+def test_every_job_has_a_national_level_or_range(ref, jobs):
+    aligned = {lv["id"]: _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
+    ranges = {j["id"]: aligned.get(str(j["level"])) for j in jobs}
+    assert len(ranges) == len(ENTRIES) == 114
+    assert all(ranges.values()), [j for j, r in ranges.items() if not r]
+    # the complaint of issue #15: a director at 450 is far from an entry post
+    assert ranges["sg-directeur-administratif-financier"] == (7, 7)
+    assert ranges["sg-agent-administratif-debutant"] == (2, 2)
+
+
+def test_alignment_notes_quote_the_lines_they_cite(ref):
     for lv in ref["scale"]["levels"]:
-        al = lv.get("aligned_to")
-        if al:
-            assert re.fullmatch(r"cnc-2019/[1-8]", al["level"])
-            assert al["basis"] == "estimate" and al["note"].strip()
-    # alignment never decreases with the coefficient
-    seq = [int(lv["aligned_to"]["level"].split("/")[1]) for lv in ref["scale"]["levels"] if lv.get("aligned_to")]
-    assert seq == sorted(seq)
+        note = lv["aligned_to"]["note"]
+        cited = CITED.findall(note)
+        assert cited, f"{lv['id']}: the note cites no line of source.txt"
+        for quote, line in cited:
+            window = squash(" ".join(LINES[int(line) - 1:int(line) + 2]))
+            assert squash(quote) in window, (lv["id"], line, quote)
+
+
+def test_alignments_follow_the_document(ref):
+    aligned = {int(lv["id"]): _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
+    # the hiring floor of a diploma holder
+    assert ("un diplome reconnu par la branche ne pourra etre embauche en dessous du "
+            "coefficient 175") in fold(LINES[151])
+    assert aligned[175] == (3, 3)
+    # entry posts ("débutant") at level 2
+    debutant = {int(e["coef"]) for e in ENTRIES if "debutant" in fold(e["title"])
+                and "periode maximale" in fold(e["title"])}
+    assert debutant == {150, 155}
+    assert all(aligned[c] == (2, 2) for c in debutant)
+    # technician posts: levels 4 to 5
+    technicians = {int(e["coef"]) for e in ENTRIES if "technicien" in fold(e["title"])}
+    assert technicians == {195, 205, 210, 230, 275}
+    assert all(aligned[c] == (4, 5) for c in technicians)
+    # the grid's cadres start at 320 ("Fonction de cadre", the Cadres section): levels 6 to 7,
+    # the directors who define the company's policies at 450: level 7
+    first_cadre = min(int(e["coef"]) for e in ENTRIES if fold(e["title"]).startswith("cadre "))
+    assert first_cadre == 320
+    cadres_section = next(f for f in SECTIONS if f["name"] == "Cadres")["line"]
+    assert min(int(e["coef"]) for e in ENTRIES if e["family"] == cadres_section) == first_cadre
+    assert all(aligned[c][0] >= 6 for c in aligned if c >= first_cadre)
+    assert all(aligned[c][1] <= 5 for c in aligned if c < first_cadre)
+    assert aligned[450] == (7, 7)
+    # a range exactly where the coefficient lies between two anchors
+    assert {c for c, (low, high) in aligned.items() if low != high} == {
+        165, 185, *range(195, 276), 320, 350, 370, 410} & set(aligned)
+
+
+def test_cadre_coefficients_rest_on_cadre_fiches(ref, jobs, rome_rows):
+    """From 320 up, every ROME fiche a post is linked to (exact, close or broad) is flagged
+    emploi_cadre O, as the notes say; below, the notes name each cadre fiche the grid overrides."""
+    with ROME_FICHES.open(encoding="utf-8", newline="") as f:
+        cadre = {r["code_rome"]: r["emploi_cadre"] for r in csv.DictReader(f)}
+    level_of = {j["id"]: int(j["level"]) for j in jobs}
+    notes = {int(lv["id"]): lv["aligned_to"]["note"] for lv in ref["scale"]["levels"]}
+    for row in rome_rows:
+        if row["relation"] == "relatedMatch":
+            continue
+        coef = level_of[row["job"]]
+        if coef >= 320:
+            assert cadre[row["rome"]] == "O", row
+        elif cadre[row["rome"]] == "O":
+            assert row["rome"] in notes[coef], (coef, row["rome"])
 
 
 # --------------------------------------------------------------------------- jobs
@@ -252,11 +338,12 @@ def test_missions_are_document_text(by_line):
 
 
 def test_cross_references_become_progressions(jobs, by_line):
+    # the document's own progressions; the ladder edges read off the grid are checked below
     edges = {}
     for j in jobs:
         for p in j.get("progresses_to", []):
-            p = p if isinstance(p, dict) else {"job": p}
-            edges.setdefault(p["job"], []).append((j, p))
+            if isinstance(p, dict) and p.get("basis") == "explicit":
+                edges.setdefault(p["job"], []).append((j, p))
     order = [e["line"] for e in ENTRIES]
     seen = 0
     for e in ENTRIES:
@@ -288,6 +375,137 @@ def test_cross_references_become_progressions(jobs, by_line):
             if src["line"] != prev["line"]:
                 assert fold(by_line[prev["line"]]["label"]) in fold(p["note"]), p["note"]
     assert seen == len(edges) and seen > 0
+
+
+def _edges(jobs):
+    return [(j["id"], p["job"], p) for j in jobs for p in j.get("progresses_to", [])]
+
+
+def _filiere(ref, family_id):
+    fams = {f["id"]: f for f in ref["families"]}
+    while "broader" in fams[family_id]:
+        family_id = fams[family_id]["broader"]
+    return family_id
+
+
+def test_progression_counts_per_basis(jobs):
+    bases = [p["basis"] for _, _, p in _edges(jobs)]
+    # 62 rungs, and 4 from a line's top cadre straight to its own director beside the generic
+    # deputy post (test_ladder_edges_skip_no_rung_and_close_no_cycle)
+    assert (bases.count("explicit"), bases.count("ladder"), len(bases)) == (35, 66, 101)
+    assert len({(a, b) for a, b, _ in _edges(jobs)}) == 101
+
+
+def test_ladder_edges_go_up_inside_their_filiere(ref, jobs):
+    by_id = {j["id"]: j for j in jobs}
+    for a, b, p in _edges(jobs):
+        if p["basis"] != "ladder":
+            continue
+        low, high = by_id[a], by_id[b]
+        assert int(high["level"]) > int(low["level"]), (a, b)
+        assert _filiere(ref, low["families"][0]) == _filiere(ref, high["families"][0]), (a, b)
+        # never between two printings of the same post (NOTES.md, posts printed more than once)
+        assert fold(low["label"]) != fold(high["label"]), (a, b)
+        # the note names both entries with their coefficient and line, as printed
+        for job in (low, high):
+            assert f"{job['label']} ({job['level']}, line {job['line']})" in p["note"], (a, b)
+            assert LINES[job["line"] - 1].strip().startswith(f"{job['level']}. "), job["id"]
+
+
+def test_ladder_edges_skip_no_rung_and_close_no_cycle(jobs):
+    nxt = {}
+    for a, b, _ in _edges(jobs):
+        nxt.setdefault(a, set()).add(b)
+
+    def reachable(start, skip=None):
+        seen, todo = set(), [n for n in nxt.get(start, ()) if (start, n) != skip]
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo += nxt.get(n, ())
+        return seen
+
+    assert not [j["id"] for j in jobs if j["id"] in reachable(j["id"])]
+    # a ladder edge is one rung: no other path already leads from its start to its end, but for
+    # the steps to a line's own director beside « Adjoint au directeur », a deputy of any
+    # department (lines 548-550, 975-977): a counsellor shows the direct step too
+    by_id = {j["id"]: j for j in jobs}
+    for a, b, p in _edges(jobs):
+        if p["basis"] == "ladder" and "generic deputy post Adjoint au directeur" not in p["note"]:
+            assert b not in reachable(a, skip=(a, b)), (a, b)
+        elif p["basis"] == "ladder":
+            assert {by_id[n]["label"] for n in nxt[a]} >= {"Adjoint au directeur"}, (a, b)
+
+
+def test_every_filiere_ladder_reaches_its_top(jobs):
+    nxt = {}
+    for a, b, _ in _edges(jobs):
+        nxt.setdefault(a, set()).add(b)
+
+    def path_exists(a, b):
+        seen, todo = set(), [a]
+        while todo:
+            n = todo.pop()
+            if n == b:
+                return True
+            if n not in seen:
+                seen.add(n)
+                todo += nxt.get(n, ())
+        return False
+
+    # the entry post of each line reaches the post the grid prints at the top of that line
+    for low, high in [
+        ("magasin-operateur-vendeur-1", "magasin-directeur-magasin"),
+        ("magasin-operateur-vendeur-1", "magasin-cadre-direction-multimagasin"),
+        ("pro-assistant-1", "pro-directeur-studio"),
+        ("scolaire-attache-commercial-debutant", "scolaire-operateur-technico-commercial"),
+        ("studios-assistant-photographe-1", "studios-directeur-studio"),
+        ("sg-agent-administratif-debutant", "sg-directeur-administratif-financier"),
+        ("sg-commercial", "sg-directeur-commercial"),
+        ("sg-chauffeur-livreur", "sg-directeur-stocks"),
+        ("sg-technicien-maintenance-informatique", "sg-directeur-services-informatiques"),
+        ("internet-production-operateur-debutant", "internet-production-directeur-production"),
+        ("service-client-charge-clientele-debutant", "service-client-responsable"),
+        ("marketing-charge-marketing-debutant", "cadres-directeur-marketing"),
+        ("informatique-technicien-maintenance", "cadres-directeur-services-informatiques"),
+    ]:
+        assert path_exists(low, high), (low, high)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "where", "printed"),
+    [
+        # the adjoint stands in for the shop's responsable
+        ("magasin-adjoint-responsable-ventes", "magasin-responsable-magasin-1", "low",
+         "remplacer le responsable"),
+        ("sg-comptable-1", "sg-chef-comptable", "low", "Assiste le chef comptable"),
+        ("internet-production-chef-equipe-3", "internet-production-superviseur-atelier-1", "low",
+         "poste de superviseur"),
+        ("internet-production-chef-equipe-3", "internet-production-superviseur-atelier-1", "high",
+         "chefs équipe qu'il peut être amené à remplacer"),
+        ("service-client-charge-clientele-3", "service-client-charge-qualite-formation", "high",
+         "formation des chargés de clientèle"),
+        ("sg-cadre-technico-commercial", "sg-adjoint-directeur", "high",
+         "autre que administratif et stocks"),
+        ("magasin-directeur-magasin", "magasin-cadre-direction-multimagasin", "high",
+         "direction de plusieurs magasins"),
+    ],
+)
+def test_named_ladder_edges_rest_on_the_text(jobs, low, high, where, printed):
+    by_id = {j["id"]: j for j in jobs}
+    step = next(p for p in by_id[low]["progresses_to"] if p["job"] == high)
+    assert step["basis"] == "ladder"
+    entry = next(e for e in ENTRIES if e["line"] == by_id[low if where == "low" else high]["line"])
+    assert squash(printed) in squash(entry["body"])
+
+
+def test_the_marketing_top_is_printed_directeur_adjoint(jobs):
+    """Chef de projet, directeur adjoint (410) steps up to the marketing director of Cadres."""
+    by_id = {j["id"]: j for j in jobs}
+    chef = by_id["marketing-chef-de-projet"]
+    assert "directeur adjoint" in fold(LINES[chef["line"] - 1])
+    assert [p["job"] for p in chef["progresses_to"]] == ["cadres-directeur-marketing"]
 
 
 def test_references_resolve(ref, jobs):
@@ -326,3 +544,23 @@ def test_rome_links(jobs, rome_rows):
     assert job_ids == {r["job"] for r in rome_rows}
     pairs = [(r["job"], r["rome"]) for r in rome_rows]
     assert len(pairs) == len(set(pairs))
+
+
+def test_quoted_appellations_belong_to_their_fiche(rome_rows):
+    """Each rationale quotes the appellation its link rests on (NOTES.md, ROME audit)."""
+    appellations = {}
+    with ROME_APPELLATIONS.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            appellations.setdefault(r["code_rome"], set()).update(
+                {r["libelle_appellation_court"], r["libelle_appellation_long"]})
+    for r in rome_rows:
+        quoted = re.findall(r'appellations? "([^"]+)"', r["rationale"])
+        assert quoted, r["job"]
+        assert set(quoted) <= appellations[r["rome"]], (r["job"], r["rome"], quoted)
+
+
+def test_quality_and_training_post_has_a_close_fiche(rome_rows):
+    links = {(r["rome"], r["relation"]) for r in rome_rows
+             if r["job"] == "service-client-charge-qualite-formation"}
+    assert links == {("M1704", "relatedMatch"), ("M1416", "closeMatch")}
+    assert len(rome_rows) == 133

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -21,7 +23,10 @@ import numpy.typing as npt
 from ..backends import Backend
 from ..catalogue import internal
 from ..terms import short_id
+from ..workspace import read_cache, write_cache
 from . import text
+
+log = logging.getLogger(__name__)
 
 IntArray = npt.NDArray[np.int32]
 INDEX_PREFIX = "search-"
@@ -203,17 +208,46 @@ class Scores:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "data.npy", self.data)
-        np.save(folder / "indices.npy", self.indices)
-        np.save(folder / "indptr.npy", self.indptr)
-        (folder / "vocab.json").write_text(json.dumps({"num_docs": self.num_docs,
-                                                       "vocab": self.vocab}), encoding="utf-8")
+        for name, array in (("data", self.data), ("indices", self.indices),
+                            ("indptr", self.indptr)):
+            _write(folder / f"{name}.npy", _npy(array))
+        _write(folder / "vocab.json", json.dumps({"num_docs": self.num_docs,
+                                                  "vocab": self.vocab}).encode("utf-8"))
 
     @classmethod
     def load(cls, folder: Path) -> Scores:
-        meta = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        return cls(meta["vocab"], np.load(folder / "data.npy"), np.load(folder / "indices.npy"),
-                   np.load(folder / "indptr.npy"), int(meta["num_docs"]))
+        meta = json.loads(_read(folder / "vocab.json"))
+        return cls(meta["vocab"], _array(folder / "data.npy"), _array(folder / "indices.npy"),
+                   _array(folder / "indptr.npy"), int(meta["num_docs"]))
+
+
+# Every file of the index is a checked cache file (workspace.write_cache: its size and SHA-256
+# beside it): a truncated or altered one is noticed and the index made again, never trusted.
+class _Damaged(Exception):
+    pass
+
+
+def _write(path: Path, data: bytes) -> None:
+    if not write_cache(path, data):
+        raise OSError(f"could not write {path}")
+
+
+def _read(path: Path) -> bytes:
+    data = read_cache(path)
+    if data is None:
+        raise _Damaged(str(path))
+    return data
+
+
+def _npy(array: npt.NDArray[Any]) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _array(path: Path) -> npt.NDArray[Any]:
+    array: npt.NDArray[Any] = np.load(io.BytesIO(_read(path)), allow_pickle=False)
+    return array
 
 
 # --- the index -----------------------------------------------------------------------------------
@@ -332,15 +366,13 @@ def save(index: Index, folder: Path) -> Path:
         index.grams.save(tmp / "grams")
         index.docs.save(tmp / "docs")
         index.item_model.save(tmp / "items")
-        np.save(tmp / "item_fiches.npy", index.item_fiches)
-        np.save(tmp / "item_starts.npy", index.item_starts)
-        np.save(tmp / "entry_fiche.npy", index.entry_fiche)
-        np.save(tmp / "entry_job.npy", index.entry_job)
+        for name in ("item_fiches", "item_starts", "entry_fiche", "entry_job"):
+            _write(tmp / f"{name}.npy", _npy(getattr(index, name)))
         meta = {"codes": index.codes, "fiche_titles": index.fiche_titles,
                 "entries": index.entries, "vocabulary": index.vocabulary, "items": index.items,
                 "pairs": index.analyser.pairs, "known": sorted(index.analyser.known),
                 "jobs": [j.__dict__ for j in index.jobs]}
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        _write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         if final.exists():
             shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
@@ -354,28 +386,30 @@ def save(index: Index, folder: Path) -> Path:
 
 
 def load(folder: Path, key: str) -> Index | None:
-    """The index cached under ``key`` in ``folder``, or None (absent or unreadable)."""
+    """The index cached under ``key`` in ``folder``, or None (absent, damaged or unreadable:
+    the caller makes it again)."""
     path = folder / f"{INDEX_PREFIX}{key}"
     if not (path / "meta.json").exists():
         return None
     try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(_read(path / "meta.json"))
         jobs = [Job(**{**j, "links": [tuple(x) for x in j["links"]]}) for j in meta["jobs"]]
         return Index(codes=meta["codes"], fiche_titles=meta["fiche_titles"],
                      entries=meta["entries"],
-                     entry_fiche=np.load(path / "entry_fiche.npy").astype(np.int32),
-                     entry_job=np.load(path / "entry_job.npy").astype(np.int32), jobs=jobs,
+                     entry_fiche=_array(path / "entry_fiche.npy").astype(np.int32),
+                     entry_job=_array(path / "entry_job.npy").astype(np.int32), jobs=jobs,
                      analyser=Analyser(meta["pairs"], set(meta["known"])),
                      vocabulary=meta["vocabulary"],
                      words=Scores.load(path / "words"), grams=Scores.load(path / "grams"),
-                     docs=Scores.load(path / "docs"),
-                     items=meta["items"],
-                     item_fiches=np.load(path / "item_fiches.npy").astype(np.int32),
-                     item_starts=np.load(path / "item_starts.npy").astype(np.int32),
-                     item_model=Scores.load(path / "items"),
-                     key=key)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a broken cache is rebuilt by the caller
+                     docs=Scores.load(path / "docs"), items=meta["items"],
+                     item_fiches=_array(path / "item_fiches.npy").astype(np.int32),
+                     item_starts=_array(path / "item_starts.npy").astype(np.int32),
+                     item_model=Scores.load(path / "items"), key=key)
+    except _Damaged:
+        return None  # read_cache has said which file, in a note
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("search index %s cannot be read (%s): made again", path, exc)
+        return None
 
 
 def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None = None) -> Index:
@@ -401,5 +435,9 @@ def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None
         read_texts(backend, src)
     index = build(src, key)
     if cache_dir is not None:
-        save(index, cache_dir)
+        try:
+            save(index, cache_dir)
+        except OSError as exc:  # a cache is an optimisation: a note, not an error
+            log.warning("could not keep the search index in %s (%s); it is made again next "
+                        "time", cache_dir, exc.strerror or exc)
     return index

@@ -1,0 +1,228 @@
+"""Equivalent jobs: the jobs of other referentials that are the same occupation, scored, explained.
+
+Each candidate pair (a job, a job of another referential) is described by a few features: the
+ROME evidence (a shared fiche, fiches an ESCO occupation joins, a shared domaine, each weighted by
+the strength of both links), the similarity of the titles, the overlap of the ROME items of their
+fiches, the distance of their national levels (unknown is its own feature, never 0) and the
+sector. A logistic model turns them into a score between 0 and 1; its weights and the threshold
+below which nothing is shown were fitted on the development half of the judged set
+(evaluation/equivalents.yaml) and are written here with their figures (docs/answers.md); the
+held-out half measures them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .facts import Facts, JobFacts, range_text, title_key
+
+FEATURES = ("fiche", "esco", "domain", "title", "overlap", "level_gap", "level_unknown",
+            "same_sector")
+
+# Fitted by `jobgraph evaluate --fit` on the dev cases of evaluation/equivalents.yaml
+# (docs/answers.md gives the run): logistic weights, intercept, and the threshold on the score.
+WEIGHTS: dict[str, float] = {"fiche": 2.14, "esco": 2.826, "domain": 1.588, "title": 1.844,
+                             "overlap": 2.089, "level_gap": -1.066, "level_unknown": -0.498,
+                             "same_sector": 0.0}
+INTERCEPT = -2.712
+THRESHOLD = 0.4
+TITLE_CANDIDATE = 0.35  # a title this similar makes a candidate even with no ROME evidence
+
+
+@dataclass
+class Pair:
+    """The evidence that ``other`` is the same occupation as ``job``."""
+
+    job: str
+    other: str
+    fiches: list[tuple[str, float]] = field(default_factory=list)  # shared fiche, strength
+    esco: list[tuple[str, str, str, float]] = field(default_factory=list)  # f1, f2, esco, strength
+    domains: list[tuple[str, float]] = field(default_factory=list)
+    title: float = 0.0
+    shared_items: int = 0
+    overlap: float = 0.0
+    level_gap: int | None = None
+    same_sector: bool = False
+
+    def features(self) -> dict[str, float]:
+        return {
+            "fiche": max((s for _, s in self.fiches), default=0.0),
+            "esco": max((s for *_, s in self.esco), default=0.0),
+            "domain": max((s for _, s in self.domains), default=0.0),
+            "title": self.title,
+            "overlap": self.overlap,
+            "level_gap": float(self.level_gap or 0),
+            "level_unknown": 1.0 if self.level_gap is None else 0.0,
+            "same_sector": 1.0 if self.same_sector else 0.0,
+        }
+
+
+def score(features: dict[str, float], weights: dict[str, float] | None = None,
+          intercept: float | None = None) -> float:
+    """The logistic score of a pair's features, 0 to 1."""
+    w = WEIGHTS if weights is None else weights
+    b = INTERCEPT if intercept is None else intercept
+    z = b + sum(w.get(k, 0.0) * v for k, v in features.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class TitleIndex:
+    """Character n-gram TF-IDF of the jobs' title keys, for title similarity."""
+
+    def __init__(self, facts: Facts) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.jobs = sorted(facts.jobs)
+        self.pos = {j: i for i, j in enumerate(self.jobs)}
+        keys = [title_key(facts.jobs[j].label) or facts.jobs[j].label for j in self.jobs]
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
+        self.matrix = self.vectorizer.fit_transform(keys)
+
+    def similarities(self, job: str) -> Any:
+        """Cosine similarity of ``job``'s title to every job's (in ``self.jobs`` order)."""
+        row = self.matrix[self.pos[job]]
+        return np.asarray((self.matrix @ row.T).todense()).ravel()
+
+
+def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
+    """Every job of another referential with some evidence of being ``job``'s occupation."""
+    me = facts.jobs[job]
+    pairs: dict[str, Pair] = {}
+
+    def pair(other: str) -> Pair:
+        if other not in pairs:
+            pairs[other] = Pair(job, other)
+        return pairs[other]
+
+    own = {link.fiche: link.weight for link in me.links}
+    own_domains: dict[str, float] = {}
+    for fiche, w in own.items():
+        if fiche in facts.fiches:
+            d = facts.fiches[fiche].domain
+            own_domains[d] = max(own_domains.get(d, 0.0), w)
+    for other in facts.jobs.values():
+        if other.referential == me.referential:
+            continue
+        for link in other.links:
+            if link.fiche in own:
+                pair(other.iri).fiches.append((link.fiche, own[link.fiche] * link.weight))
+            for fiche, w in own.items():
+                for esco_label in facts.esco.get((fiche, link.fiche), []):
+                    pair(other.iri).esco.append((fiche, link.fiche, esco_label,
+                                                 0.5 * w * link.weight))
+            f = facts.fiches.get(link.fiche)
+            if f is not None and f.domain in own_domains:
+                pair(other.iri).domains.append((f.domain, 0.4 * own_domains[f.domain]
+                                                * link.weight))
+    sims = titles.similarities(job)
+    for i in np.nonzero(sims >= TITLE_CANDIDATE)[0]:
+        similar = titles.jobs[int(i)]
+        if facts.jobs[similar].referential != me.referential:
+            pair(similar)
+    mine = facts.items_of(job)
+    for iri, p in pairs.items():
+        o = facts.jobs[iri]
+        p.title = float(sims[titles.pos[iri]])
+        theirs = facts.items_of(iri)
+        p.shared_items = len(mine & theirs)
+        union = len(mine | theirs)
+        p.overlap = p.shared_items / union if union else 0.0
+        if me.national is not None and o.national is not None:
+            p.level_gap = me.national.distance(o.national)
+        p.same_sector = bool(me.sector) and me.sector == o.sector
+    return sorted(pairs.values(), key=lambda p: p.other)
+
+
+@dataclass
+class Equivalent:
+    """One job shown as equivalent, with its score and why."""
+
+    job: JobFacts
+    score: float
+    pair: Pair
+    why: str
+
+
+@dataclass
+class EquivalentsAnswer:
+    """The equivalent jobs of ``job``, best first; when there is none, the job's closest fiches."""
+
+    job: JobFacts
+    rows: list[Equivalent]
+    closest: list[tuple[str, str]]  # (code, title) of the job's own ROME fiches
+
+    def empty_note(self, lang: str = "fr") -> str:
+        fiches = ", ".join(f"{c} « {t} »" for c, t in self.closest)
+        if lang == "fr":
+            return ("Aucun emploi équivalent dans les référentiels chargés."
+                    + (f" Fiches ROME les plus proches : {fiches}." if fiches else ""))
+        return ("No equivalent job in the loaded referentials."
+                + (f" Closest ROME fiches: {fiches}." if fiches else ""))
+
+
+_WORDS = {
+    "fr": {"fiche": "fiche ROME commune {code} « {title} »",
+           "esco": "fiches {c1} et {c2} réunies par l'occupation ESCO « {esco} »",
+           "domain": "même domaine ROME {domain}",
+           "same_title": "même intitulé", "close_title": "intitulés proches",
+           "items": "{n} compétences ROME en commun ({pct} %)",
+           "level": "niveau national {a} et {b}", "unknown": "niveau national {a} et {b}",
+           "sector": "même secteur"},
+    "en": {"fiche": "shared ROME fiche {code} « {title} »",
+           "esco": "fiches {c1} and {c2} joined by the ESCO occupation « {esco} »",
+           "domain": "same ROME domaine {domain}",
+           "same_title": "same title", "close_title": "similar titles",
+           "items": "{n} ROME competences in common ({pct} %)",
+           "level": "national level {a} and {b}", "unknown": "national level {a} and {b}",
+           "sector": "same sector"},
+}
+
+
+def explain(facts: Facts, pair: Pair, lang: str = "fr") -> str:
+    """The evidence of a pair in words, strongest first."""
+    w = _WORDS[lang]
+    parts = []
+    for fiche, _ in sorted(pair.fiches, key=lambda x: -x[1])[:2]:
+        f = facts.fiches.get(fiche)
+        if f is not None:
+            parts.append(w["fiche"].format(code=f.code, title=f.title))
+    if not pair.fiches and pair.esco:
+        f1, f2, esco, _ = max(pair.esco, key=lambda x: x[3])
+        parts.append(w["esco"].format(c1=facts.fiches[f1].code if f1 in facts.fiches else f1,
+                                      c2=facts.fiches[f2].code if f2 in facts.fiches else f2,
+                                      esco=esco))
+    if not pair.fiches and not pair.esco and pair.domains:
+        parts.append(w["domain"].format(domain=max(pair.domains, key=lambda x: x[1])[0]))
+    if pair.title >= 0.9:
+        parts.append(w["same_title"])
+    elif pair.title >= 0.5:
+        parts.append(w["close_title"])
+    if pair.shared_items and not pair.fiches:
+        parts.append(w["items"].format(n=pair.shared_items, pct=round(100 * pair.overlap)))
+    a, b = facts.jobs[pair.job].national, facts.jobs[pair.other].national
+    parts.append(w["level"].format(a=range_text(a, lang), b=range_text(b, lang)))
+    return ", ".join(parts)
+
+
+def equivalents(facts: Facts, titles: TitleIndex, job: str, *, lang: str = "fr",
+                threshold: float | None = None, limit: int | None = None) -> EquivalentsAnswer:
+    """The jobs of other referentials scoring at least the threshold, best first."""
+    cut = THRESHOLD if threshold is None else threshold
+    rows = []
+    for p in candidates(facts, titles, job):
+        s = score(p.features())
+        if s >= cut:
+            rows.append(Equivalent(facts.jobs[p.other], round(s, 3), p, explain(facts, p, lang)))
+    rows.sort(key=lambda e: (-e.score, e.job.label, e.job.iri))
+    me = facts.jobs[job]
+    closest = [(facts.fiches[link.fiche].code, facts.fiches[link.fiche].title)
+               for link in me.links if link.fiche in facts.fiches]
+    return EquivalentsAnswer(me, rows[:limit] if limit else rows, closest)
+
+
+__all__ = ["FEATURES", "INTERCEPT", "THRESHOLD", "WEIGHTS", "Equivalent", "EquivalentsAnswer",
+           "Pair", "TitleIndex", "candidates", "equivalents", "explain", "score"]

@@ -1,0 +1,252 @@
+"""The career answers' rules, on small facts made here and on the query fixture: national ranges,
+equivalence scores and explanations, next steps, competence gaps, path costs and the scores of
+the evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from jobgraph.backends import OxigraphBackend
+from jobgraph.careers import evaluation as ev
+from jobgraph.careers.answers import facts_for
+from jobgraph.careers.equivalence import Pair, TitleIndex, candidates, equivalents, score
+from jobgraph.careers.facts import (
+    Facts,
+    Fiche,
+    Item,
+    JobFacts,
+    Link,
+    NationalRange,
+    OwnCompetence,
+    range_text,
+    title_key,
+)
+from jobgraph.careers.gaps import competence_gap
+from jobgraph.careers.steps import next_steps
+from jobgraph.paths import Graph, Step, find_paths, shortest_paths
+from query_cases import ACCUEIL, AGENT, ARCHIVISTE, ASSISTANT, FIXTURE
+
+ID = "https://w3id.org/jobgraph/id/"
+
+
+def job(ref: str, ident: str, label: str, national: tuple[int, int] | None = None, *,
+        level: str | None = None, rank: int | None = None, links: list[Link] | None = None,
+        missions: list[str] | None = None) -> JobFacts:
+    nat = NationalRange(*national, "estimate") if national else None
+    return JobFacts(f"{ID}{ref}/job/{ident}", ref, ref, label, "fr", level, rank, nat, (),
+                    links or [], missions or [])
+
+
+def fiche(code: str, *items: tuple[str, str]) -> Fiche:
+    f = Fiche(f"{ID}rome/metier/{code}", code, f"Fiche {code}", code[:3])
+    for ident, label in items:
+        f.items[f"{ID}rome/competence/{ident}"] = Item(f"{ID}rome/competence/{ident}", label,
+                                                        "skill", "Savoir-faire : Technique")
+    return f
+
+
+def facts_of(*jobs: JobFacts, fiches: list[Fiche] | None = None,
+             progressions: dict[str, list[tuple[str, str]]] | None = None) -> Facts:
+    f = Facts({j.iri: j for j in jobs}, {x.iri: x for x in fiches or []}, {})
+    f.progressions = progressions or {}
+    return f
+
+
+@pytest.fixture(scope="module")
+def fixture_backend() -> OxigraphBackend:
+    store = ox.Store()
+    store.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+    return OxigraphBackend(store)
+
+
+# --- national ranges and titles ------------------------------------------------------------------
+
+def test_national_ranges_overlap_or_are_apart() -> None:
+    a, b = NationalRange(2, 3, "estimate"), NationalRange(3, 5, "estimate")
+    assert a.distance(b) == b.distance(a) == 0  # they share level 3
+    assert a.distance(NationalRange(6, 7, "official")) == 3
+    assert str(a) == "2–3" and str(NationalRange(4, 4, "official")) == "4"
+    assert range_text(None, "fr") == "inconnu" and range_text(None, "en") == "unknown"
+
+
+@pytest.mark.parametrize("label,key", [
+    ("Receveur(euse) des péages", "receveur des peages"),
+    ("Hôte / Hôtesse d'accueil", "hote d'accueil"),
+    ("Comptable II", "comptable"),
+    ("Photographe qualifié 3e niveau", "photographe qualifie"),
+    ("Assistant(e) spécialisé(e)", "assistant specialise")])
+def test_title_key_drops_feminine_forms_and_grades(label: str, key: str) -> None:
+    assert title_key(label) == key
+
+
+# --- equivalence ---------------------------------------------------------------------------------
+
+def test_unknown_level_is_not_a_distance_of_zero() -> None:
+    known = Pair("a", "b", fiches=[("f", 1.0)], level_gap=0)
+    unknown = Pair("a", "b", fiches=[("f", 1.0)], level_gap=None)
+    far = Pair("a", "b", fiches=[("f", 1.0)], level_gap=3)
+    assert score(known.features()) > score(unknown.features()) > score(far.features())
+    assert unknown.features()["level_unknown"] == 1.0
+
+
+def test_more_evidence_scores_higher() -> None:
+    none = Pair("a", "b")
+    title = Pair("a", "b", title=0.9, level_gap=0)
+    both = Pair("a", "b", title=0.9, fiches=[("f", 0.8)], overlap=0.6, level_gap=0)
+    assert score(none.features()) < score(title.features()) < score(both.features())
+
+
+def test_equivalents_on_the_fixture_say_why(fixture_backend: OxigraphBackend) -> None:
+    facts, titles = facts_for(fixture_backend)
+    answer = equivalents(facts, titles, AGENT)
+    first = answer.rows[0]
+    assert first.job.iri == ACCUEIL
+    assert "M1601" in first.why and "niveau national 3 et 4" in first.why
+    assert all(r.job.referential != "alpha" for r in answer.rows)
+    assert [r.score for r in answer.rows] == sorted((r.score for r in answer.rows), reverse=True)
+    english = equivalents(facts, titles, AGENT, lang="en").rows[0].why
+    assert "shared ROME fiche M1601" in english and "national level 3 and 4" in english
+
+
+def test_an_empty_answer_says_so_and_names_the_closest_fiches(
+        fixture_backend: OxigraphBackend) -> None:
+    facts, titles = facts_for(fixture_backend)
+    nothing = equivalents(facts, titles, ARCHIVISTE)  # no ROME link, no similar title
+    assert nothing.rows == []
+    assert nothing.empty_note("fr").startswith("Aucun emploi équivalent")
+    cut = equivalents(facts, titles, AGENT, threshold=1.01)  # nothing reaches the threshold
+    assert cut.rows == [] and "M1601" in cut.empty_note("en")
+
+
+def test_candidates_are_in_other_referentials_only() -> None:
+    f = facts_of(job("a", "x", "Comptable", (4, 4), links=[Link(f"{ID}rome/metier/M1203",
+                                                                  "exactMatch", "curation")]),
+                 job("a", "y", "Comptable", (4, 4), links=[Link(f"{ID}rome/metier/M1203",
+                                                                  "exactMatch", "curation")]),
+                 job("b", "z", "Comptable", (5, 5), links=[Link(f"{ID}rome/metier/M1203",
+                                                                  "closeMatch", "curation")]),
+                 fiches=[fiche("M1203", ("1", "Tenir la comptabilité"))])
+    pairs = candidates(f, TitleIndex(f), f"{ID}a/job/x")
+    assert [p.other for p in pairs] == [f"{ID}b/job/z"]
+    p = pairs[0]
+    assert p.fiches == [(f"{ID}rome/metier/M1203", 0.8)] and p.level_gap == 1
+    assert p.overlap == 1.0 and p.title == pytest.approx(1.0)
+
+
+# --- next steps ----------------------------------------------------------------------------------
+
+def test_next_steps_ladder_first_never_lower_never_twice() -> None:
+    a = job("r", "a", "Vendeur 1er niveau", (3, 3), level="155", rank=1)
+    b = job("r", "b", "Vendeur 2e niveau", (3, 3), level="165", rank=2)
+    c = job("r", "c", "Responsable de magasin", (4, 5), level="210", rank=3)
+    c2 = job("r", "c2", "Responsable de magasin", (4, 5), level="210", rank=3)  # printed twice
+    f = facts_of(a, b, c, c2, progressions={a.iri: [(b.iri, "explicit")],
+                                            b.iri: [(c.iri, "ladder"), (c2.iri, "ladder")]})
+    got = next_steps(f, TitleIndex(f), a.iri)
+    assert [(s.job.iri, s.kind, s.steps) for s in got] == [(b.iri, "progression", 1),
+                                                           (c.iri, "ladder", 2)]
+    assert "niveau national 3 → 4–5" in got[1].why
+    # from b, the lower rung a is never a next step
+    assert a.iri not in {s.job.iri for s in next_steps(f, TitleIndex(f), b.iri)}
+
+
+# --- competence gaps -----------------------------------------------------------------------------
+
+def test_gap_leads_with_key_competences_and_skips_what_the_source_has() -> None:
+    fw = f"{ID}r/framework/f"
+    src = job("r", "s", "Chargé d'accueil", (4, 4), missions=["Assurer le suivi administratif"])
+    dst = job("r", "t", "Conseiller", (5, 5))
+    f = facts_of(src, dst)
+    f.competences = {
+        src.iri: {f"{ID}r/competence/c1": OwnCompetence(f"{ID}r/competence/c1", "Accueillir",
+                                                        "1.1", fw, "domain", False, False)},
+        dst.iri: {iri: OwnCompetence(iri, label, notation, fw, "domain", key, new)
+                  for iri, label, notation, key, new in [
+                      (f"{ID}r/competence/c1", "Accueillir", "1.1", False, False),
+                      (f"{ID}r/competence/c2", "Conduire un entretien", "1.2", False, True),
+                      (f"{ID}r/competence/c3", "Élaborer un parcours", "1.3", True, False),
+                      (f"{ID}r/competence/c4", "Garantir un suivi administratif", "8.5", False,
+                       False)]}}
+
+    class NoSpread:
+        name = "none"
+
+        def select(self, query: str, bindings: Any = None) -> Any:
+            from jobgraph.backends import Result
+            return Result(["item", "fiches"], [])
+
+    answer = competence_gap(f, NoSpread(), src.iri, dst.iri)
+    # c1 held, c4 worded otherwise in the source's missions; the key one first, then the new one
+    assert [g.competence.notation for g in answer.own] == ["1.3", "1.2"]
+
+
+def test_gap_on_the_fixture(fixture_backend: OxigraphBackend) -> None:
+    facts, _ = facts_for(fixture_backend)
+    answer = competence_gap(facts, fixture_backend, AGENT, ASSISTANT)
+    assert [g.competence.label for g in answer.own] == ["Sens de l'organisation"]
+    assert [gap.item.label for g in answer.groups for gap in g.gaps] == ["Saisir des documents"]
+    assert answer.listed >= answer.covered > 0
+    assert "a déjà" in answer.coverage_text("fr")
+
+
+# --- paths ---------------------------------------------------------------------------------------
+
+def test_a_step_more_than_one_level_down_or_two_up_is_not_taken() -> None:
+    a, b, c = (job("r", x, x.upper(), lvl) for x, lvl in (("a", (5, 5)), ("b", (3, 3)),
+                                                          ("c", (8, 8))))
+    f = facts_of(a, b, c)
+    g = Graph.from_facts(f, TitleIndex(f))
+    g.direct = {a.iri: [Step(a.iri, b.iri, "progression", "explicit"),
+                        Step(a.iri, c.iri, "progression", "explicit")]}
+    assert g.out(a.iri) == {}  # two levels down, three up
+
+
+def test_a_route_inside_the_referential_beats_a_cheaper_detour(
+        fixture_backend: OxigraphBackend) -> None:
+    # alpha's agent to alpha's responsable: the ladder (two rungs), not a detour elsewhere
+    answer = find_paths(fixture_backend, AGENT, f"{ID}alpha/job/responsable")
+    assert answer.scope == "referential"
+    assert answer.paths[0].jobs() == [AGENT, ASSISTANT, f"{ID}alpha/job/responsable"]
+    assert all(j.startswith(f"{ID}alpha/") for p in answer.paths for j in p.jobs())
+
+
+def test_paths_are_cheapest_first() -> None:
+    steps = [Step("a", "b", "progression", "explicit"), Step("b", "d", "progression", "ladder"),
+             Step("a", "c", "equivalence"), Step("c", "d", "mobility", "X>Y upwardTo")]
+    found = shortest_paths(steps, "a", "d")
+    assert [p.jobs() for p in found] == [["a", "b", "d"], ["a", "c", "d"]]
+    assert found[0].cost == pytest.approx(2.2) and found[1].cost == pytest.approx(4.6)
+
+
+# --- the evaluation's figures --------------------------------------------------------------------
+
+def test_path_figures_count_credible_and_exact_paths() -> None:
+    cases = [{"from": "r/a", "to": "r/d", "split": "dev", "expected": ["r/a", "r/b", "r/d"],
+              "allowed": ["r/c"], "max_steps": 2},
+             {"from": "r/a", "to": "r/e", "split": "test", "expected": ["r/a", "r/e"],
+              "allowed": [], "max_steps": 1}]
+    answers = {("r/a", "r/d"): [["r/a", "r/c", "r/d"]], ("r/a", "r/e"): []}
+
+    def find(a: str, b: str) -> list[list[str]]:
+        short = {ev.job_iri(x): x for x in ("r/a", "r/b", "r/c", "r/d", "r/e")}
+        return [[ev.job_iri(x) for x in p] for p in answers[(short[a], short[b])]]
+
+    result = ev.evaluate_paths(find, cases)
+    figures = {(f.name, f.split): f.value for f in result.figures}
+    assert figures[("credible share", "dev")] == 1.0  # through an allowed job
+    assert figures[("exact share", "dev")] == 0.0
+    assert figures[("credible share", "test")] == 0.0  # no path
+    assert len(result.failures) == 1
+
+
+def test_evaluate_command_prints_every_figure(tmp_path: Any) -> None:
+    from util import PROJECT, run
+
+    code, out, err = run("evaluate", "--data", str(PROJECT / "data"), "--store",
+                         str(tmp_path / "store"), "--sets", str(PROJECT / "evaluation"))
+    assert code == 0, err
+    for name in ("Precision@5", "credible share", "useful share", "Recall@10"):
+        assert f"{name} " in out and "(dev, " in out and "(test, " in out
