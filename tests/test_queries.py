@@ -647,5 +647,5 @@ def test_a_malformed_column_header_names_the_file_and_line(tmp_path: Path) -> No
     with pytest.raises(UsageError, match=r"bad.rq:3: cannot read column header"):
         parse_header(bad)
     bad.write_text('# name: bad\n# returns: ?a\n# column: ?b fr="B" en="B"\nSELECT ?a WHERE {}\n')
-    with pytest.raises(UsageError, match=r"names \?b, which '# returns:' does not list"):
+    with pytest.raises(UsageError, match=r"names \?b, which neither '# returns:' nor '# answer:' lists"):
         parse_header(bad)

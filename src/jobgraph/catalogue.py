@@ -23,7 +23,7 @@ from .resources import resource_dir
 
 _HEADER_RE = re.compile(r"^#\s*([a-z][a-z-]*)\s*:\s*(.*)$")
 _PARAM_RE = re.compile(r"^\?(\w+)\s+(\S+)(?:\s+(\S+))?(.*)$")
-_COLUMN_RE = re.compile(r'^\?(\w+)((?:\s+[a-z]{2}="[^"]*")+)(?:\s+show=(id|name))?\s*$')
+_COLUMN_RE = re.compile(r'^\?(\w+)((?:\s+[a-z]{2}="[^"]*")+)(?:\s+show=(id|name|detail))?\s*$')
 _HEADER_TEXT_RE = re.compile(r'([a-z]{2})="([^"]*)"')
 _IRI_VALUE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]*$")
 PARAM_TYPES = ("IRI", "xsd:integer", "xsd:string", "xsd:decimal", "xsd:boolean", "string")
@@ -46,7 +46,9 @@ class Column:
 
     name: str
     headers: dict[str, str]
-    show: str = "name"  # IRIs shown by name when they have one; "id": always by short id
+    # IRIs shown by name when they have one; "id": always by short id; "detail": evidence that
+    # people read on demand (a page shows it folded away, CSV and JSON as any column)
+    show: str = "name"
 
     def header(self, lang: str = "fr") -> str:
         """The header in ``lang``, else in French, else the variable's name."""
@@ -70,6 +72,10 @@ class StoredQuery:
         """The header of ``column`` in ``lang`` (its ``# column:`` line), else its name."""
         found = self.columns.get(column)
         return found.header(lang) if found else column
+
+    def summary_in(self, lang: str) -> str:
+        """The summary in ``lang`` (``# summary-fr:``), else the English one."""
+        return self.meta.get(f"summary-{lang}") or self.summary
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -119,10 +125,10 @@ def parse_header(path: Path) -> StoredQuery:
             q.meta[key] = value
     if not q.returns:
         raise UsageError(f"{path}: stored query has no '# returns:' header line")
-    unknown = sorted(set(q.columns) - set(q.returns))
+    unknown = sorted(set(q.columns) - set(q.returns) - set(q.answer))
     if unknown:
-        raise UsageError(f"{path}: '# column:' names ?{unknown[0]}, which '# returns:' does not "
-                         "list")
+        raise UsageError(f"{path}: '# column:' names ?{unknown[0]}, which neither '# returns:' nor "
+                         "'# answer:' lists")
     return q
 
 
@@ -130,7 +136,7 @@ def _column(spec: str, path: Path, line: int) -> Column:
     m = _COLUMN_RE.match(spec)
     if not m:
         raise UsageError(f"{path}:{line}: cannot read column header '{spec[:120]}' (write "
-                         '# column: ?name fr="…" en="…" [show=id])')
+                         '# column: ?name fr="…" en="…" [show=id|detail])')
     return Column(m.group(1), dict(_HEADER_TEXT_RE.findall(m.group(2))), m.group(3) or "name")
 
 

@@ -44,6 +44,7 @@ class Heading:
     header: str
     names: str | None = None  # this column is the label of the IRIs of that column
     named_by: str | None = None  # the IRIs of this column are labelled by that column
+    detail: bool = False  # evidence read on demand (``# column: … show=detail``)
 
 
 @dataclass
@@ -120,7 +121,9 @@ def labelled(query: StoredQuery, result: Result, *, lang: str = "fr",
         named = v[:-len(LABEL_SUFFIX)] if v.endswith(LABEL_SUFFIX) and \
             v[:-len(LABEL_SUFFIX)] in variables else None
         by = f"{v}{LABEL_SUFFIX}" if f"{v}{LABEL_SUFFIX}" in variables else None
-        columns.append(Heading(v, query.header(v, lang), named, by))
+        col = query.columns.get(v)
+        columns.append(Heading(v, query.header(v, lang), named, by,
+                               detail=col is not None and col.show == "detail"))
     by_id = {v for v, col in query.columns.items() if col.show == "id"}
     rows: dict[tuple[Cell, ...], None] = {}
     for row in result.rows:

@@ -53,8 +53,8 @@ def names(site: Site) -> dict[str, dict[str, str]]:
 def table_json(t: Table) -> JSON:
     """A labelled table: its columns (variable, header, which column names which) and its rows
     (per variable: the text, and the IRI, the page and the language when there are)."""
-    columns = [{"name": h.name, "header": h.header, "names": h.names, "namedBy": h.named_by}
-               for h in t.columns]
+    columns = [{"name": h.name, "header": h.header, "names": h.names, "namedBy": h.named_by,
+                "detail": h.detail} for h in t.columns]
     rows = []
     for row in t.rows:
         out: JSON = {}
@@ -78,7 +78,7 @@ def answer(site: Site, name: str, params: Mapping[str, str | Node], lang: str) -
     """A stored question's answer, labelled (see ``results.labelled``), with its question."""
     found = run(site.backend, name, params, lang=lang)
     t = labelled(found.query, found.result, lang=lang, names=names(site))
-    return {"question": name, "summary": found.query.summary,
+    return {"question": name, "summary": found.query.summary_in(lang), "note": found.note,
             "parameters": {k: str(v) for k, v in found.bindings.items()}, **table_json(t)}
 
 
