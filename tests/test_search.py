@@ -180,6 +180,13 @@ def test_a_graph_without_rome_still_finds_its_jobs() -> None:
     assert bare.search("plombier").reason.startswith("no indexed title")
 
 
+def test_a_huge_text_is_read_up_to_a_limit(engine: Engine) -> None:
+    assert engine.search("x" * 100_000).reason.startswith("no indexed title")
+    long_word = engine.search("comptable " + "y" * 50)
+    assert long_word.fiches[0].code == "M1203" and long_word.repaired == []
+    assert engine.search("compta fournisseurs " + "z " * 5000).fiches[0].code == "M1203"
+
+
 @pytest.mark.parametrize(("query", "reason"), [
     ("", "empty text"), ("   ", "empty text"),
     ("niveau 2 H/F", "no word to search"),

@@ -29,7 +29,9 @@ RELATION_WEIGHT = {"exactMatch": 1.0, "closeMatch": 0.9, "narrowMatch": 0.7, "br
 # is a safer answer than one with a single lucky title
 SECOND_WEIGHT = 0.1
 # typo repair: the largest edit distance accepted for a word of the query unknown to the index
-MAX_EDITS = ((5, 1), (100, 2))  # up to 5 letters: 1 edit; longer: 2
+MAX_EDITS = ((5, 1), (40, 2))  # up to 5 letters: 1 edit; up to 40: 2; longer: no job word
+# characters of a text read: a title is short; a pasted page is read up to here, not further
+MAX_TEXT = 1000
 
 
 @dataclass
@@ -110,12 +112,12 @@ class Engine:
         from rapidfuzz.distance import Levenshtein
 
         a = self.index.analyser
-        ws = a.base_words(query)
+        ws = a.base_words(query[:MAX_TEXT])
         out: list[str] = []
         repaired: list[tuple[str, str]] = []
         vocab = self.index.vocabulary
         for w in ws:
-            if w in vocab or len(w) < 4 or w.isdigit():
+            if w in vocab or len(w) < 4 or w.isdigit() or len(w) > MAX_EDITS[-1][0]:
                 out.append(w)
                 continue
             limit = next(d for n, d in MAX_EDITS if len(w) <= n)
