@@ -1,22 +1,28 @@
 """Measure `jobgraph rome suggest` on the shipped data: top-5 share against the curated rome.csv
-links, per referential, a leave-one-referential-out check of the weights, and the latency.
+links (each job's own labels and links left out of the index), per referential, a
+leave-one-referential-out check of the weights, and the latency of the command.
 
     .venv/bin/python benchmarks/rome_suggest.py [--store DIR] [--misses]
+
+The same figures are part of ``python -m benchmarks.search``, which measures the search engine
+that ranks them.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.search import suggest_figures
 from jobgraph.backends import OxigraphBackend
 from jobgraph.build import ensure_store
-from jobgraph.suggest import WEIGHTS, curated_links, evaluate, job_texts, load_index, short
+from jobgraph.search import manifest_key, open_engine
+from jobgraph.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,47 +36,22 @@ def main() -> None:
     store = Path(args.store)
     db, _ = ensure_store(ROOT / "data", store)
     backend = OxigraphBackend.open(db)
+    ws = Workspace(store)
     t = time.perf_counter()
-    index = load_index(ROOT / "data" / "rome", store / "cache")
-    print(f"index loaded in {time.perf_counter() - t:.2f} s ({len(index.codes)} fiches, "
-          f"{len(index.titles)} titles, {len(index.items)} competence items)")
-    texts = job_texts(backend)
-    links = curated_links(backend)
-
-    (result,) = evaluate(index, texts, links, top=5)
-    print(f"top-5 share: {result.hits}/{result.jobs} = {result.share:.1%}; "
-          f"first place: {result.first}/{result.jobs} = {result.first / result.jobs:.1%}; "
-          f"{result.seconds_per_job * 1000:.0f} ms per job")
-    by_ref: dict[str, list[dict[str, int]]] = defaultdict(list)
-    missed = {m[0] for m in result.misses}
-    for job in sorted({link.job for link in links}):
-        by_ref[short(job).split("/")[0]].append({"hit": job not in missed})
-    for ref, rows in sorted(by_ref.items()):
-        hits = sum(r["hit"] for r in rows)
-        print(f"  {ref}: {hits}/{len(rows)} = {hits / len(rows):.1%}")
-
-    # the weights were chosen on these jobs: choose them again without each referential in turn
-    # and score that referential with them, for a figure not fitted to the jobs it measures
-    grid = [dict(WEIGHTS, text=a, context=b, missions=c) for a, b, c in
-            itertools.product([0.0, 0.25, 0.5, 1.0], [0.0, 0.25, 0.5, 1.0], [0.0, 0.2, 0.4])]
-    refs = sorted(by_ref)
-    hits_of: dict[int, dict[str, int]] = defaultdict(dict)
-    for ref in refs:
-        sub = [x for x in links if short(x.job).startswith(ref + "/")]
-        for i, r in enumerate(evaluate(index, texts, sub, weights=grid)):
-            hits_of[i][ref] = r.hits
-    held_out = 0
-    for ref in refs:
-        best = max(range(len(grid)),
-                   key=lambda i: sum(v for r, v in hits_of[i].items() if r != ref))
-        held_out += hits_of[best][ref]
-    print(f"leave-one-referential-out top-5 share: {held_out}/{result.jobs} = "
-          f"{held_out / result.jobs:.1%}")
-
+    engine = open_engine(backend, ws.cache, data_key=manifest_key(ws.read_manifest()))
+    print(f"index opened in {time.perf_counter() - t:.2f} s ({len(engine.index.codes)} fiches, "
+          f"{len(engine.index.entries)} titles, {len(engine.index.items)} competence items)")
+    s = suggest_figures(engine, backend)
+    print(f"top-5 share: {s['top5']}/{s['jobs']} = {s['share']:.1%}; first place: "
+          f"{s['first']}/{s['jobs']} = {s['first'] / s['jobs']:.1%}; {s['ms_per_job']:.0f} ms "
+          "per job")
+    for ref, (hits, n) in s["by_referential"].items():
+        print(f"  {ref}: {hits}/{n} = {hits / n:.1%}")
+    held, n = s["leave_one_referential_out"]
+    print(f"leave-one-referential-out top-5 share: {held}/{n} = {held / n:.1%}")
     if args.misses:
-        for job, gold, ranked in result.misses:
-            print(f"  miss {short(job)}: curated {' '.join(gold)}; top 5 {' '.join(ranked)}")
-
+        for line in s["misses"]:
+            print(f"  miss {line}")
     cmd = [str(Path(sys.executable).parent / "jobgraph"), "rome", "suggest",
            "tp-cagea/charge-accueil-gestion-administrative", "--store", str(store)]
     times = []

@@ -349,8 +349,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--naive-all", action="store_true",
                     help="run naive pyshacl at every scale, even above one where it timed out")
     ap.add_argument("--steps", default="build,validate,queries",
-                    help="steps to measure (default all); the others keep the figures of the "
-                    "previous results.json and need the work folder of that run")
+                    help="steps to measure (default build,validate,queries); the others keep "
+                    "the figures of the previous results.json and need the work folder of that "
+                    "run; 'search' measures `jobgraph search` on the shipped data "
+                    "(benchmarks/search.py, written to results/search.json)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--regenerate", action="store_true", help="write the synthetic data again")
     args = ap.parse_args(argv)
@@ -391,6 +393,20 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(old.read_text()) if old.exists() else {}
         results["steps"] = sorted(steps)
         results["previous_run"] = previous.get("started")
+    if "search" in steps:
+        from .search import RESULTS as SEARCH_RESULTS
+        from .search import measure as measure_search
+        from .search import report as search_report
+
+        _log(f"== search (load {_load()})")
+        found = measure_search(args.work / "search-store", runs=st.runs)
+        SEARCH_RESULTS.write_text(json.dumps(found, indent=1, ensure_ascii=False) + "\n",
+                                  encoding="utf-8")
+        _log(search_report(found))
+        results["search"] = {"results": str(SEARCH_RESULTS.relative_to(ROOT))}
+        steps.discard("search")
+        if not steps:
+            return 0
     for ds in datasets:
         _log(f"== {ds.label} (load {_load()})")
         ds.result = {**previous.get("datasets", {}).get(ds.name, {}), **ds.result}

@@ -643,28 +643,21 @@ def test_a_truncated_owl_cache_is_made_again(tmp_path: Path, monkeypatch: pytest
     assert f"cache file {owl}" in caplog.text
 
 
-def test_a_truncated_suggest_index_is_made_again(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
-    from jobgraph import suggest
+def test_a_truncated_search_index_is_made_again(tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    # the index of jobgraph search (and rome suggest): every file of it is a checked cache file
+    from jobgraph.search import index as ix
 
-    made: list[suggest.RomeIndex] = []
-
-    def fake_build(_: object) -> suggest.RomeIndex:
-        index = object.__new__(suggest.RomeIndex)
-        made.append(index)
-        return index
-
-    monkeypatch.setattr(suggest, "build_index", fake_build)
-    monkeypatch.setattr(suggest, "read_rome", lambda d: None)
-    rome = PROJECT / "data" / "rome"
-    suggest.load_index(rome, tmp_path)
-    suggest.load_index(rome, tmp_path)
-    assert len(made) == 1
-    pickled = next(tmp_path.glob("rome-suggest-*.pickle"))
-    pickled.write_bytes(pickled.read_bytes()[:10])
-    suggest.load_index(rome, tmp_path)
-    assert len(made) == 2 and f"cache file {pickled} has 10 bytes" in caplog.text
+    src = ix.Source()
+    src.fiches = {"M1607": "Secrétaire"}
+    src.appellations = {"M1607": ["Secrétaire administratif / Secrétaire administrative"]}
+    key = ix.cache_key("data")
+    ix.save(ix.build(src, key), tmp_path)
+    assert ix.load(tmp_path, key) is not None
+    part = tmp_path / f"search-{key}" / "words" / "data.npy"
+    part.write_bytes(part.read_bytes()[:10])
+    assert ix.load(tmp_path, key) is None
+    assert f"cache file {part} has 10 bytes" in caplog.text
 
 
 # --- the command line ----------------------------------------------------------------------------

@@ -17,7 +17,10 @@ from .errors import DataError, ExternalError, JavaMissing, JobgraphError, UsageE
 if TYPE_CHECKING:
     from .backends import Backend
     from .dataset import Description
+    from .names import Suggester
     from .remote import EndpointBackend
+    from .search.batch import Coded
+    from .search.engine import Answer, Engine
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_EXTERNAL = 0, 1, 2, 3
 
@@ -65,6 +68,28 @@ def _backend(args: argparse.Namespace) -> Backend:
     from .backends import open_store
 
     return open_store(_data_dir(args), _store_dir(args))
+
+
+def _engine(args: argparse.Namespace, backend: Backend) -> Engine:
+    """The search engine over ``backend``, its index in the store's cache folder."""
+    from .search import manifest_key, open_engine
+    from .workspace import Workspace
+
+    ws = Workspace(_store_dir(args))
+    key = None if getattr(args, "endpoint", None) else manifest_key(ws.read_manifest())
+    return open_engine(backend, ws.cache, data_key=key)
+
+
+def _suggester(args: argparse.Namespace, backend: Backend) -> Suggester:
+    """"Did you mean" for an unknown job name: the search engine, opened only when asked."""
+    engines: list[Engine] = []
+
+    def suggest(spec: str, n: int) -> list[str]:
+        if not engines:
+            engines.append(_engine(args, backend))
+        return engines[0].suggester(spec, n)
+
+    return suggest
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -148,7 +173,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     from .results import labelled, render, table, term_names
 
     backend = _backend(args)
-    answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang)
+    answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang,
+                 suggest=_suggester(args, backend))
     if args.format == "table":  # for people: headers in --lang, labels first, names not IRIs
         out.write(table(labelled(answer.query, answer.result, lang=args.lang,
                                  names=term_names(backend))))
@@ -166,8 +192,9 @@ def cmd_path(args: argparse.Namespace, out: TextIO) -> int:
     from .paths import find_paths
 
     backend = _backend(args)
-    source = str(resolve_job(backend, args.source))
-    target = str(resolve_job(backend, args.target))
+    suggest = _suggester(args, backend)
+    source = str(resolve_job(backend, args.source, suggest=suggest))
+    target = str(resolve_job(backend, args.target, suggest=suggest))
     answer = find_paths(backend, source, target, lang=args.lang)
     _emit(render(answer, args.format, lang=args.lang), args.output, out)
     return EXIT_OK if answer.paths else EXIT_VIOLATIONS
@@ -182,23 +209,24 @@ def cmd_rome(args: argparse.Namespace, out: TextIO) -> int:
 def _rome_suggest(args: argparse.Namespace, out: TextIO) -> int:
     from .backends import open_store
     from .names import resolve_job
-    from .suggest import JobText, curated_links, job_texts, load_index, suggest
+    from .suggest import JobText, Neighbours, curated_links, job_texts, suggest
     from .terms import short_id
-    from .workspace import Workspace
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
     backend = open_store(_data_dir(args), _store_dir(args))
-    job = str(resolve_job(backend, args.job))
-    text = job_texts(backend, job).get(job, JobText(job))
+    engine = _engine(args, backend)
+    job = str(resolve_job(backend, args.job, suggest=engine.suggester))
+    texts = job_texts(backend)
+    text = texts.get(job, JobText(job))
+    neighbours = Neighbours(engine, texts, curated_links(backend))
     links = {link.code: link for link in curated_links(backend, job)}
-    index = load_index(_data_dir(args) / "rome", Workspace(_store_dir(args)).cache)
     out.write(f"ROME 4.0 fiches for {short_id(job)} « {text.label} »\n")
     if links:
         out.write("curated: " + ", ".join(f"{c} {x.relation} ({x.basis})"
                                           for c, x in sorted(links.items())) + "\n")
     out.write("\n")
-    for rank, s in enumerate(suggest(index, text, top=args.top), 1):
+    for rank, s in enumerate(suggest(engine, text, top=args.top, neighbours=neighbours), 1):
         mark = "  [curated]" if s.code in links else ""
         out.write(f"{rank:>3}  {s.score:.3f}  {s.code}  {s.title}{mark}\n")
         if s.titles:
@@ -207,6 +235,116 @@ def _rome_suggest(args: argparse.Namespace, out: TextIO) -> int:
         if s.competences:
             out.write("            competences: "
                       + "; ".join(f"{t} ({v:.2f})" for t, v in s.competences) + "\n")
+    return EXIT_OK
+
+
+def _level(job: object) -> str:
+    level = getattr(job, "level", None)
+    national = getattr(job, "national", None)
+    return (f"level {level if level else 'none'}, national "
+            f"{national if national is not None else 'unknown'}")
+
+
+def _answer_text(answer: Answer) -> str:
+    lines = [f"ROME 4.0 fiches for « {answer.text} »"]
+    read = " ".join(answer.words)
+    fixes = "; ".join(f"{a} → {b}" for a, b in answer.repaired)
+    lines.append(f"read as: {read or '(nothing)'}" + (f" (typos: {fixes})" if fixes else ""))
+    if answer.reason:
+        lines.append(f"no answer: {answer.reason}")
+        return "\n".join(lines) + "\n"
+    lines.append("")
+    for rank, f in enumerate(answer.fiches, 1):
+        lines.append(f"{rank:>3}  {f.score:.3f}  {f.code}  {f.title}")
+        if f.matched:
+            lines.append("            matched: " + "; ".join(f.matched))
+    lines.append("")
+    if not answer.jobs:
+        lines.append("Jobs of the referentials: none")
+    else:
+        lines.append("Jobs of the referentials")
+        for rank, h in enumerate(answer.jobs, 1):
+            how = []
+            if h.matched:
+                how.append(f"label « {h.matched} »")
+            if h.via:
+                how.append("ROME " + ", ".join(f"{c} {r}" for c, r in h.via))
+            lines.append(f"{rank:>3}  {h.score:.3f}  {h.job.short}  {h.job.label}  "
+                         f"[{h.job.referential}, {_level(h.job)}]")
+            lines.append("            by " + "; ".join(how))
+    return "\n".join(lines) + "\n"
+
+
+def _coded_row(c: Coded, top: int) -> dict[str, object]:
+    from .search.engine import as_dict
+
+    row: dict[str, object] = {"line": c.item.line, **as_dict(c.answer)}
+    if c.item.expected:
+        row["expected"] = c.item.expected
+    return row
+
+
+def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
+    """One text (table or JSON), or a file of them (JSON lines or CSV, one answer a line)."""
+    import json
+
+    if args.top < 1:
+        raise UsageError(f"--top must be at least 1, got {args.top}")
+    if args.jobs < 0:
+        raise UsageError(f"--jobs must be 0 or more, got {args.jobs}")
+    if (args.text is None) == (args.input is None):
+        raise UsageError("give a TEXT to search, or --input FILE (not both)")
+    if args.text is not None:
+        fmt = args.format or "table"
+        if fmt not in ("table", "json"):
+            raise UsageError(f"--format {fmt} is for --input; one text takes table or json")
+        if args.column or args.expected or args.leave_out:
+            raise UsageError("--column, --expected and --leave-out go with --input")
+        backend = _backend(args)
+        answer = _engine(args, backend).search(args.text, top=args.top, jobs=args.jobs)
+        if fmt == "json":
+            from .search.engine import as_dict
+
+            _emit(json.dumps(as_dict(answer), ensure_ascii=False, indent=1) + "\n",
+                  args.output, out)
+        else:
+            _emit(_answer_text(answer), args.output, out)
+        return EXIT_OK
+    from .search.batch import Accuracy, code_all, read_items
+
+    fmt = args.format or "jsonl"
+    if fmt not in ("jsonl", "csv"):
+        raise UsageError(f"--format {fmt} is for one text; --input takes jsonl or csv")
+    items = read_items(Path(args.input), column=args.column, expected=args.expected,
+                       leave_out=args.leave_out)
+    engine = _engine(args, _backend(args))
+    accuracy = Accuracy(args.top)
+    buf: list[str] = []
+    writer = None
+    if fmt == "csv":
+        import csv
+        import io
+
+        sink = io.StringIO()
+        writer = csv.writer(sink, lineterminator="\n")
+        writer.writerow(["line", "text", "code", "title", "score", "codes", "jobs", "reason"])
+    for c in code_all(engine, items, top=args.top, jobs=args.jobs):
+        accuracy.add(c)
+        if writer is not None:
+            best = c.answer.fiches[0] if c.answer.fiches else None
+            writer.writerow([c.item.line, c.item.text, best.code if best else "",
+                             best.title if best else "", f"{best.score:.3f}" if best else "",
+                             " ".join(c.codes), " ".join(h.job.short for h in c.answer.jobs),
+                             c.answer.reason])
+        else:
+            buf.append(json.dumps(_coded_row(c, args.top), ensure_ascii=False) + "\n")
+    if writer is not None:
+        buf.append(sink.getvalue())
+    _emit("".join(buf), args.output, out)
+    if args.expected:
+        # on standard error: standard output stays one answer a line
+        err: TextIO = getattr(args, "err_stream", None) or sys.stderr
+        err.write(accuracy.text() + "\n")
     return EXIT_OK
 
 
@@ -484,6 +622,27 @@ def parser() -> argparse.ArgumentParser:
     lang(rc)
     rc.set_defaults(func=cmd_rome)
 
+    se = sub.add_parser("search", help="the ROME fiches and jobs a text names (or each line "
+                        "of a file)")
+    common(se)
+    remote(se)
+    se.add_argument("text", nargs="?", help="a job title as a person writes it")
+    se.add_argument("--top", type=int, default=5, help="fiches to list (default 5)")
+    se.add_argument("--jobs", type=int, default=10, help="jobs to list at most (default 10)")
+    se.add_argument("--format", choices=("table", "json", "jsonl", "csv"),
+                    help="table or json for one text (default table); jsonl or csv with --input "
+                    "(default jsonl)")
+    se.add_argument("--input", metavar="FILE", help="titles to code, one a line (or a CSV "
+                    "column with --column)")
+    se.add_argument("--column", help="the CSV column holding the titles")
+    se.add_argument("--expected", metavar="COL", help="a CSV column of expected ROME codes: "
+                    "prints the accuracy at the end (on standard error)")
+    se.add_argument("--leave-out", metavar="COL", help="a CSV column of jobs "
+                    "(<referential>/<id>) to leave out of the index for that line, to measure on "
+                    "the graph's own labels")
+    se.add_argument("-o", "--output", help="write to FILE (atomically)")
+    se.set_defaults(func=cmd_search)
+
     ev = sub.add_parser("evaluate", help="score the career answers on the judged sets")
     common(ev)
     ev.add_argument("--sets", default="evaluation", help="folder of the judged sets "
@@ -582,7 +741,7 @@ class _Notes(logging.Handler):
 
 
 # commands that query the embedded store run under a memory ceiling (backends.MemoryWatch)
-_QUERYING = ("query", "path", "rome")
+_QUERYING = ("query", "path", "rome", "search")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
@@ -594,6 +753,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         args = p.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    args.err_stream = err
     notes = _Notes(err)
     logger = logging.getLogger("jobgraph")
     logger.addHandler(notes)
