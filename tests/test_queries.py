@@ -628,8 +628,7 @@ def test_every_column_of_every_stored_question_has_a_french_and_an_english_heade
     from jobgraph.catalogue import internal, list_queries, query_dir
 
     stored = list_queries() + [internal(p.stem) for p in (query_dir() / "internal").glob("*.rq")
-                               if p.stem in ("job-page", "referential-facts", "names",
-                                             "rome-titles")]
+                               if p.stem in ("job-page", "referential-facts", "names")]
     for q in stored:
         for v in q.returns:
             column = q.columns.get(v)

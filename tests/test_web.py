@@ -86,12 +86,18 @@ def test_the_search_box_is_the_home_page(client: TestClient) -> None:
 def test_search_lists_candidates_and_fiches_by_job_title(client: TestClient) -> None:
     found = client.get("/api/search?q=assistant").json()
     ids = {j["id"] for j in found["jobs"]}
-    assert {AA, AD} <= ids and all(j["match"] == "candidate" for j in found["jobs"])
+    # (was: names.resolve_job's candidates) jobgraph search's engine: jobs by their labels
+    assert {AA, AD} <= ids and all(j["match"] or j["via"] for j in found["jobs"])
     # "boulanger" names no curated job; ROME's job titles (appellations) find its fiche
     bakers = client.get("/api/search?q=boulanger").json()
     assert bakers["jobs"] == [] and "D1102" in {f["code"] for f in bakers["fiches"]}
     assert client.get("/api/search?q=").json() == {"query": "", "jobs": [], "fiches": [],
-                                                   "engine": "names.resolve_job + ROME titles"}
+                                                   "engine": "jobgraph search", "readAs": [],
+                                                   "reason": None}
+    # a typo is read as the word it stands for, and said so
+    typo = client.get("/api/search?q=h%C3%B4tesse%20d%27acceuil").json()
+    assert typo["fiches"][0]["code"] == "M1601"
+    assert {"typed": "acceuil", "readAs": "accueil"} in typo["readAs"]
 
 
 def test_job_page_shows_level_band_scores_rome_links_and_sources(client: TestClient) -> None:

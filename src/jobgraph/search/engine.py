@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ SECOND_WEIGHT = 0.1
 MAX_EDITS = ((5, 1), (40, 2))  # up to 5 letters: 1 edit; up to 40: 2; longer: no job word
 # characters of a text read: a title is short; a pasted page is read up to here, not further
 MAX_TEXT = 1000
+# a ROME code: a fiche (M1607), a domaine professionnel (M16) or a grand domaine (M)
+ROME_CODE = re.compile(r"^[A-N](\d{2}(\d{2})?)?$")
 
 
 @dataclass
@@ -213,6 +216,9 @@ class Engine:
         """The fiches and jobs ``query`` names, best first."""
         if not query.strip():
             return Answer(query, [], reason="empty text")
+        code = query.strip().upper()
+        if ROME_CODE.match(code):
+            return self._by_code(query, code, top, jobs)
         ws, repaired = self.read(query)
         answer = Answer(query, ws, repaired)
         if not ws:
@@ -240,6 +246,25 @@ class Engine:
                         if any(c == idx.codes[i] for c, _ in idx.jobs[k].links)]
             answer.fiches.append(hit)
         answer.jobs = self._jobs(entry, job_best, order, fiche, scale, jobs, skip)
+        return answer
+
+    def _by_code(self, query: str, code: str, top: int, jobs: int) -> Answer:
+        """A ROME code names its fiche (M1607), or the fiches of a domaine (M16) or grand domaine
+        (M), in code order, with the jobs linked to them."""
+        idx = self.index
+        answer = Answer(query, [code])
+        found = [i for i, c in enumerate(idx.codes) if c.startswith(code)][:top]
+        if not found:
+            answer.reason = f"{code} is no ROME 4.0 fiche, domaine or grand domaine"
+        for i in found:
+            linked = [k for k, j in enumerate(idx.jobs) if any(c == idx.codes[i]
+                                                             for c, _ in j.links)]
+            answer.fiches.append(FicheHit(idx.codes[i], idx.fiche_titles[i], 1.0,
+                                          [idx.codes[i]], [idx.jobs[k].short for k in linked]))
+            for k in linked:
+                if len(answer.jobs) < jobs and all(h.job is not idx.jobs[k] for h in answer.jobs):
+                    answer.jobs.append(JobHit(idx.jobs[k], 1.0, "", [
+                        (c, r) for c, r in idx.jobs[k].links if c == idx.codes[i]]))
         return answer
 
     def _jobs(self, entry: Vector, job_best: Vector, order: list[int], fiche: Vector,

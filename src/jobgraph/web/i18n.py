@@ -9,10 +9,11 @@ WORDS: dict[str, dict[str, str]] = {
         "site": "jobgraph",
         "tagline": "Emplois des référentiels français, reliés au ROME et à ESCO",
         "search": "Rechercher", "search_label": "Un emploi, un métier, un code ROME",
-        "search_hint": "Nom d'emploi (« chargé d'accueil »), identifiant (cci-2015/juriste) ou "
+        "search_hint": "Un intitulé comme on l'écrit (« hôtesse d'acceuil », « assistante de "
+                       "dir. », « compta fournisseurs »), un identifiant (cci-2015/juriste) ou un "
                        "code ROME (M1607).",
-        "search_engine": "Recherche par nom d'emploi (exact, puis contenu dans un nom) et par "
-                         "titre ou appellation de fiche ROME.",
+        "search_engine": "Accents, genre, abréviations et fautes de frappe sont pris en compte.",
+        "read_as": "Lu comme", "by_rome": "par la fiche ROME",
         "jobs": "Emplois des référentiels", "fiches": "Fiches ROME", "no_result": "Aucun résultat.",
         "did_you_mean": "Vouliez-vous dire :", "referentials": "Référentiels",
         "referential": "Référentiel", "sector": "Secteur", "family": "Famille",
@@ -66,10 +67,11 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "site": "jobgraph", "tagline": "Jobs of French referentials, linked to ROME and ESCO",
         "search": "Search", "search_label": "A job, an occupation, a ROME code",
-        "search_hint": "Job name (\"chargé d'accueil\"), id (cci-2015/juriste) or ROME code "
+        "search_hint": "A job title as people write it (\"hôtesse d'acceuil\", \"assistante de "
+                       "dir.\", \"dev full stack\"), an id (cci-2015/juriste) or a ROME code "
                        "(M1607).",
-        "search_engine": "Search by job name (exact, then part of a name) and by ROME fiche "
-                         "title or job title.",
+        "search_engine": "Accents, gender forms, abbreviations and typos are handled.",
+        "read_as": "Read as", "by_rome": "through the ROME fiche",
         "jobs": "Jobs of the referentials", "fiches": "ROME fiches", "no_result": "No result.",
         "did_you_mean": "Did you mean:", "referentials": "Referentials",
         "referential": "Referential", "sector": "Sector", "family": "Family",

@@ -9,13 +9,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib.term import Node
 
 from ..backends import Backend, Result
 from ..findings import ValidationReport
 from ..terms import nt
+
+if TYPE_CHECKING:
+    from ..search.engine import Engine
 
 CACHE_SIZE = 4096  # answers kept (a job page asks 2 to 4): the shipped data's pages fit
 REMOTE_TTL = 600.0  # seconds a server's answer is kept: its data may change under us
@@ -69,9 +72,22 @@ class Site:
     version: Callable[[], str]
     validation: Callable[[], ValidationReport]
     where: str
+    # the search engine's index cache (the store's cache folder) and the name of the data it is
+    # kept under; an endpoint's index lives in memory, named by what the server returns
+    search_cache: Path | None = None
+    search_key: Callable[[], str | None] = lambda: None
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lru: OrderedDict[tuple[str, str, str], Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def engine(self) -> Engine:
+        """The free-text search engine (``jobgraph search``'s) over this data, opened once per
+        version of the data."""
+        from ..search import open_engine
+
+        found: Engine = self.memo("search-engine", lambda: open_engine(
+            self.backend, self.search_cache, data_key=self.search_key()))
+        return found
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
         """``make()``, computed once per version of the data (one at a time: they are slow)."""
@@ -130,7 +146,13 @@ class Site:
             # the OWL check needs Java and runs for seconds: the pages show the other checks
             return validate(data_dir, store_dir=store_dir, reason=False)
 
-        return cls(CachedBackend(backend, version), version, validation, str(store_dir))
+        def search_key() -> str | None:
+            from ..search import manifest_key
+
+            return manifest_key(Workspace(store_dir).read_manifest())
+
+        return cls(CachedBackend(backend, version), version, validation, str(store_dir),
+                   Workspace(store_dir).cache, search_key)
 
     @classmethod
     def remote(cls, backend: Any, url: str, data_dir: Path | None = None) -> Site:

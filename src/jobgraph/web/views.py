@@ -14,7 +14,7 @@ from rdflib.term import Node
 from ..catalogue import internal
 from ..errors import UsageError
 from ..findings import SEVERITIES, Finding
-from ..names import Candidate, UnknownJob, fold, resolve_job
+from ..names import Candidate, resolve_job
 from ..namespaces import JGID, referential_iri
 from ..queries import run
 from ..results import Table, labelled, term_names, value_cell
@@ -276,63 +276,34 @@ def career_path(site: Site, source: str, target: str, lang: str) -> tuple[JSON, 
 
 # --- search --------------------------------------------------------------------------------------
 
-def _rome_index(site: Site) -> list[tuple[str, str, str, list[str]]]:
-    """(fiche IRI, code, title, job titles) of every ROME fiche, read once per version."""
-    def make() -> list[tuple[str, str, str, list[str]]]:
-        fiches: dict[str, tuple[str, str, list[str]]] = {}
-        for fiche, code, title, appellation in site.backend.select(
-                internal("rome-titles").text).rows:
-            entry = fiches.setdefault(str(fiche), (str(code), str(title), []))
-            if appellation is not None:
-                entry[2].append(str(appellation))
-        return [(k, c, t, a) for k, (c, t, a) in sorted(fiches.items(), key=lambda x: x[1][0])]
-
-    found: list[tuple[str, str, str, list[str]]] = site.memo("rome-index", make)
-    return found
-
-
-def _folded_rome(site: Site) -> list[tuple[str, str, str, str, list[tuple[str, str]]]]:
-    def make() -> list[tuple[str, str, str, str, list[tuple[str, str]]]]:
-        return [(k, c, t, fold(t), [(a, fold(a)) for a in apps])
-                for k, c, t, apps in _rome_index(site)]
-
-    found: list[tuple[str, str, str, str, list[tuple[str, str]]]] = site.memo("rome-folded", make)
-    return found
-
-
 def search(site: Site, q: str, lang: str) -> JSON:
-    """Jobs by name (``names.resolve_job``: one job, or its candidates) and ROME fiches whose
-    code, title or a job title contains every word of ``q``."""
+    """What the words ``q`` name (``jobgraph search``'s engine): the jobs of the referentials,
+    by their labels and through their ROME links, and the ROME fiches, best first; a job named
+    exactly (IRI, ``<referential>/<id>``, a label) comes first."""
     q = " ".join(q.split())[:200]
-    out: JSON = {"query": q, "jobs": [], "fiches": [],
-                 "engine": "names.resolve_job + ROME titles"}
+    out: JSON = {"query": q, "jobs": [], "fiches": [], "engine": "jobgraph search",
+                 "readAs": [], "reason": None}
     if not q:
         return out
+    jobs: list[JSON] = []
     try:
-        found = resolve_job(site.backend, q)
-        out["jobs"] = [{**job_summary(site, str(found), lang), "match": "name"}]
-    except UnknownJob as exc:
-        out["jobs"] = [{**candidate_json(c), "match": "candidate"}
-                       for c in exc.candidates[:MAX_RESULTS]]
-    except UsageError:
-        pass
-    words = fold(q).split()
-    code = q.strip().upper()
-    fiches = []
-    for k, c, title, folded, apps in _folded_rome(site):
-        if ROME_CODE.match(code) and c.startswith(code):
-            fiches.append({"iri": k, "code": c, "title": title, "matched": c, "page": f"/rome/{c}"})
-        elif all(w in folded for w in words):
-            fiches.append({"iri": k, "code": c, "title": title, "matched": title,
-                           "page": f"/rome/{c}"})
-        else:
-            hit = next((a for a, f in apps if all(w in f for w in words)), None)
-            if hit is not None:
-                fiches.append({"iri": k, "code": c, "title": title, "matched": hit,
-                               "page": f"/rome/{c}"})
-        if len(fiches) >= MAX_RESULTS:
-            break
-    out["fiches"] = fiches
+        exact = str(resolve_job(site.backend, q))
+        jobs.append({**job_summary(site, exact, lang), "match": "name"})
+    except UsageError:  # no job of that name, or several: the engine says which
+        exact = None
+    answer = site.engine().search(q, top=MAX_RESULTS, jobs=MAX_RESULTS)
+    for hit in answer.jobs:
+        if hit.job.iri != exact:
+            jobs.append({**job_summary(site, hit.job.iri, lang), "match": hit.matched or None,
+                         "score": round(hit.score, 3),
+                         "via": [{"code": c, "relation": r} for c, r in hit.via]})
+    out["jobs"] = jobs[:MAX_RESULTS]
+    out["fiches"] = [{"iri": f"{_BASE}rome/metier/{f.code}", "code": f.code, "title": f.title,
+                      "matched": f.matched[0] if f.matched else f.title,
+                      "score": round(f.score, 3), "page": f"/rome/{f.code}"}
+                     for f in answer.fiches]
+    out["readAs"] = [{"typed": a, "readAs": b} for a, b in answer.repaired]
+    out["reason"] = answer.reason or None
     return out
 
 
@@ -466,7 +437,7 @@ def warm(site: Site) -> None:
     log = logging.getLogger("jobgraph.web")
     try:
         names(site)
-        _folded_rome(site)
+        site.engine()
         site.memo("validation", site.validation)
         overview = cached(site, referentials, "fr")["answer"]["rows"]
         jobs = [row["job"]["text"] for r in overview
