@@ -176,8 +176,8 @@ def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang,
                  suggest=_suggester(args, backend))
     if args.format == "table":  # for people: headers in --lang, labels first, names not IRIs
-        out.write(table(labelled(answer.query, answer.result, lang=args.lang,
-                                 names=term_names(backend))))
+        shown = labelled(answer.query, answer.result, lang=args.lang, names=term_names(backend))
+        out.write(table(shown if args.details else shown.main()))
     else:  # for programs: the variables and terms as they are
         out.write(render(answer.result, args.format))
     if answer.note and args.format == "table":
@@ -597,6 +597,8 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     q.add_argument("--param", action="append", metavar="NAME=VALUE")
     q.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    q.add_argument("--details", action="store_true",
+                   help="table: also the evidence columns (csv and json always have them)")
     lang(q)
     q.set_defaults(func=cmd_query)
 

@@ -56,6 +56,14 @@ class Table:
     rows: list[tuple[Cell, ...]] = field(default_factory=list)
     lang: str = "fr"
 
+    def main(self) -> Table:
+        """The table without its evidence columns (``show=detail``): what people read first."""
+        keep = [i for i, h in enumerate(self.columns) if not h.detail]
+        if len(keep) == len(self.columns):
+            return self
+        rows = dict.fromkeys(tuple(row[i] for i in keep) for row in self.rows)
+        return Table([self.columns[i] for i in keep], list(rows), self.lang)
+
     @property
     def fallbacks(self) -> int:
         """How many texts are shown in French for want of one in the table's language."""
