@@ -61,7 +61,7 @@ def _up(a: JobFacts, b: JobFacts) -> bool | None:
     if a.referential == b.referential and a.level_rank is not None and b.level_rank is not None:
         return b.level_rank >= a.level_rank
     if a.national is not None and b.national is not None:
-        return b.national.high >= a.national.low and b.national.low >= a.national.low
+        return b.national.high >= a.national.high  # ranges: its top is not lower
     return None
 
 
