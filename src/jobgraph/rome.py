@@ -16,7 +16,7 @@ from rdflib import Literal, URIRef
 
 from .convert import Triple, fr, integer, string
 from .errors import DataError, Problem
-from .load import csv_records, project_path, read_text
+from .files import csv_records, project_path, read_text
 from .namespaces import DCTERMS, JG, JGID, PROV, RDF, SKOS, XSD, rome_iri
 
 V460 = "v460"
