@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from jobgraph.convert import convert
 from jobgraph.errors import DataError
 from jobgraph.load import load
-from jobgraph.rome import FICHES, TREE, RomeFile, _Checks
+from jobgraph.romefiles import FICHES, TREE, RomeFile, _Checks
 from jobgraph.yamlio import MAX_ALIASES, MAX_DEPTH, MAX_VALUES
 from util import MINI, PROJECT, copy_mini, run
 

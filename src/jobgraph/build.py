@@ -20,7 +20,8 @@ from .load import load
 from .model import Dataset
 from .namespaces import GRAPH
 from .resources import resource_dir
-from .rome import convert_rome, read_rome
+from .rome import convert_rome
+from .romefiles import read_rome
 from .serialize import jsonld, nquads, trig, trig_block, turtle, turtle_block
 from .workspace import (
     Workspace,

@@ -183,7 +183,8 @@ def _french_date(text: str) -> dt.date | None:
 def rome_sources(rome_dir: Path) -> list[Source]:
     """ROME 4.0 (its version.txt), ROME v3 (the folder's version), the ESCO–ROME crosswalk and
     ESCO (the crosswalk's header), as far as the files are there."""
-    from .rome import ESCO_FILE, ROME_DOCUMENT, V347, V460
+    from .rome import ROME_DOCUMENT
+    from .romefiles import ESCO_FILE, V347, V460
 
     out: list[Source] = []
     version_txt = rome_dir / V460 / "version.txt"

@@ -38,11 +38,11 @@ from .model import (
     Scale,
     Sector,
 )
+from .romefiles import ROME_CODE
 from .yamlio import YList, YMap, read_yaml
 
 REF_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DURATION_RE = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
-ROME_CODE_RE = re.compile(r"^[A-N][0-9]{4}$")
 ROME_CSV_COLUMNS = ("job", "rome", "relation", "basis", "rationale")
 
 
@@ -360,7 +360,7 @@ def _read_accepted(path: Path, rel: str, ref: Referential, problems: list[Proble
 def _read_rome_links(path: Path, rel: str, ref: Referential, problems: list[Problem]) -> None:
     for line, row in read_csv_rows(path, rel, ROME_CSV_COLUMNS, problems):
         bad = False
-        if not ROME_CODE_RE.match(row["rome"]):
+        if not ROME_CODE.match(row["rome"]):
             problems.append(Problem(rel, line, f"'{_show(row['rome'])}' is not a ROME 4.0 code",
                                     "a letter A to N and four digits, e.g. M1607"))
             bad = True

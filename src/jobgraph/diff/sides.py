@@ -126,7 +126,8 @@ def _cached_rome(rome_dir: Path, cache_dirs: list[Path]) -> LazyGraph:
             if path.exists():
                 return frozenset(_parse_nquads(path.read_bytes(), where=str(path))
                                  .get(ROME_GRAPH, set()))
-        from ..rome import convert_rome, read_rome
+        from ..rome import convert_rome
+        from ..romefiles import read_rome
         from ..serialize import nquads
 
         triples, _ = convert_rome(read_rome(rome_dir))
