@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from jobgraph import build as build_module
-from jobgraph import workspace
+from jobgraph import guard
 from jobgraph.backends import OxigraphBackend
 from jobgraph.workspace import Workspace, read_cache, write_cache
 from util import PROJECT, copy_mini, run
@@ -328,7 +328,8 @@ def test_a_query_meeting_corruption_says_so_and_the_next_command_rebuilds(
     corrupted block when a query reads it. (Every file here is small, so the open-time hashing
     is turned off to reach that path.)"""
     data, store = mini
-    monkeypatch.setattr(workspace, "SMALL_FILE", 0)
+    # SMALL_FILE moved with the database checks from workspace.py to guard.py (#14 item 6)
+    monkeypatch.setattr(guard, "SMALL_FILE", 0)
     flip_data_blocks(Workspace(store).db)
     code, out, err = run(*query(data, store))
     assert code == 3 and out == ""

@@ -3,10 +3,7 @@ that a SPARQL endpoint (``remote``) implements too."""
 
 from __future__ import annotations
 
-import os
-import resource
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -16,9 +13,10 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Identifier, Node
 
 from .errors import UsageError
+from .guard import StoreDamaged
 from .sparql import with_values
 from .terms import Row, canonical_rows, from_ox, plain
-from .workspace import StoreDamaged, Workspace
+from .workspace import Workspace
 
 
 @dataclass
@@ -169,85 +167,11 @@ def open_store(data_dir: Path, store_dir: Path) -> OxigraphBackend:
     raise AssertionError("unreachable")
 
 
-# --- a memory ceiling for queries ----------------------------------------------------------------
-
-DEFAULT_MEMORY_LIMIT = 4 << 30
-
-
-def memory_limit() -> int:
-    """Bytes a command that queries the store may hold: ``$JOBGRAPH_MEMORY_LIMIT`` (MB), else
-    4 GB or half the machine's memory, whichever is smaller, and never under 1 GB.
-
-    Measured (README, Reliability): a healthy stored query takes 60-130 MB on the shipped data,
-    at most 629 MB at ×100 (benchmarks/README.md); ``rome suggest`` 316 MB when it makes its
-    index. A damaged store once made a query grow to 24 GB.
-    """
-    text = os.environ.get("JOBGRAPH_MEMORY_LIMIT")
-    if text:
-        try:
-            mb = int(text)
-        except ValueError:
-            mb = 0
-        if mb <= 0:
-            raise UsageError(f"JOBGRAPH_MEMORY_LIMIT must be a whole number of MB above 0, "
-                             f"got {text[:40]!r}")
-        return mb << 20
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        return DEFAULT_MEMORY_LIMIT
-    return max(1 << 30, min(DEFAULT_MEMORY_LIMIT, total // 2))
-
-
-def resident_memory() -> int:
-    """Bytes of memory this process holds now (its resident set; the peak where /proc is not
-    there)."""
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if os.uname().sysname == "Darwin" else peak * 1024
-
-
-class MemoryWatch:
-    """Calls ``on_exceed(bytes)`` once if the process holds more than ``limit`` bytes.
-
-    A thread looks every ``every`` seconds: pyoxigraph releases the GIL while it evaluates a
-    query (measured: a 100 s query left another Python thread running, gaps under 0.4 s), and
-    an address-space rlimit would make the store's allocations abort without a message (Rust
-    aborts when an allocation fails) and would be inherited by the OWL reasoner's JVM.
-    """
-
-    def __init__(self, limit: int, on_exceed: Callable[[int], None], *,
-                 every: float = 0.05) -> None:
-        self.limit = limit
-        self.on_exceed = on_exceed
-        self.every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="jobgraph-memory", daemon=True)
-
-    def __enter__(self) -> MemoryWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            used = resident_memory()
-            if used > self.limit:
-                self.on_exceed(used)
-                return
-
-
 def same_rows(a: Result, b: Result, *, lists: Iterable[str] = ()) -> bool:
     """Rows equal as multisets, typed literals compared by value; the columns named in ``lists``
     (a query's ``# lists:``, space-separated items in no set order) compared as sorted items."""
     return a.variables == b.variables and a.canonical(lists) == b.canonical(lists)
 
 
-__all__ = ["Backend", "MemoryWatch", "OxigraphBackend", "RdflibBackend", "Result", "Row",
-           "memory_limit", "open_store", "resident_memory", "same_rows"]
+__all__ = ["Backend", "OxigraphBackend", "RdflibBackend", "Result", "Row", "open_store",
+           "same_rows"]

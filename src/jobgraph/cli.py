@@ -742,7 +742,7 @@ class _Notes(logging.Handler):
         self.err.flush()
 
 
-# commands that query the embedded store run under a memory ceiling (backends.MemoryWatch)
+# commands that query the embedded store run under a memory ceiling (guard.MemoryWatch)
 _QUERYING = ("query", "path", "rome", "search")
 
 
@@ -770,7 +770,7 @@ def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err:
         _check_encoding(args, p)
         if args.command not in _QUERYING:
             return int(args.func(args, out))
-        from .backends import MemoryWatch, memory_limit
+        from .guard import MemoryWatch, memory_limit
 
         limit = memory_limit()
 
@@ -810,7 +810,7 @@ def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err:
         return EXIT_EXTERNAL
     except OSError as exc:
         # the file system refused something outside the store folder (an output file, ...)
-        from .workspace import why_unwritable
+        from .guard import why_unwritable
 
         where = f"{exc.filename}: " if exc.filename else ""
         err.write(f"[ERROR] {where}{why_unwritable(exc)}\n")

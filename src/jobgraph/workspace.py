@@ -1,5 +1,5 @@
-"""The store folder: its layout, manifest, freshness against the data, integrity, the writers'
-lock, and atomic writes.
+"""The store folder: its layout, manifest, freshness against the data, the fingerprint, checked
+cache files and atomic writes (its lock and the checks of its files are in ``guard``).
 
 A store folder (``.jobgraph`` by default) holds::
 
@@ -19,26 +19,30 @@ No other module spells these names.
 from __future__ import annotations
 
 import ast
-import errno
-import fcntl
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
-import socket
 import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ExternalError, UsageError
+from .guard import (
+    alive,
+    check_db,
+    db_files,
+    holding,
+    lock_wait,
+    manifest_check,
+    translating,
+    why_unwritable,
+)
 from .resources import resource_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,18 +53,6 @@ LOCK, DAMAGED, SUM, PART = "lock", "damaged", ".sum", ".part"
 # What the store folder says about itself (repairs, waits, damaged caches): the library does not
 # print, the command line shows these as notes.
 log = logging.getLogger("jobgraph.store")
-
-
-class StoreBusy(ExternalError):
-    """Another process holds the store's lock (a build) for longer than this one would wait."""
-
-
-class StoreUnwritable(ExternalError):
-    """The store folder cannot be written: read-only, full, or not ours."""
-
-
-class StoreDamaged(ExternalError):
-    """The live store cannot be read: a file of its database is missing or corrupted."""
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
@@ -175,68 +167,7 @@ def fingerprint(data_dir: Path) -> str:
     return h.hexdigest()
 
 
-# --- integrity of files --------------------------------------------------------------------------
-
-SMALL_FILE = 1 << 20  # files up to this size are hashed at every open; larger ones at each build
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in pieces (a database file may be large)."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _db_files(db: Path) -> list[Path]:
-    # RocksDB's LOCK and its text logs (LOG, LOG.old.*) are rewritten by any read-write open and
-    # hold no data: they are not part of what is checked
-    return sorted(p for p in db.iterdir()
-                  if p.is_file() and p.name != "LOCK" and not p.name.startswith("LOG"))
-
-
-def db_files(db: Path) -> dict[str, list[int | str]]:
-    """Each file of a closed database: name -> [size, SHA-256] (what the manifest records)."""
-    return {p.name: [p.stat().st_size, file_digest(p)] for p in _db_files(db)}
-
-
-def check_db(db: Path, recorded: dict[str, Any], *, deep: bool) -> str | None:
-    """What differs between the database's files and ``recorded`` (``db_files`` at build time), or
-    None. Names and sizes always; contents of the small files (RocksDB's CURRENT, MANIFEST,
-    OPTIONS, write-ahead logs), and of every file when ``deep``.
-
-    RocksDB checks each block it reads against the block's checksum, so a corrupted byte in a
-    large file that is not hashed at open still fails the query that reads it, never silently.
-    """
-    try:
-        present = {p.name: p for p in _db_files(db)}
-    except OSError as exc:
-        return f"its database folder cannot be read ({exc.strerror or exc})"
-    for name in sorted(set(recorded) - set(present)):
-        return f"file db/{name} is missing"
-    for name in sorted(set(present) - set(recorded)):
-        return f"file db/{name} was not written by the build"
-    for name, path in present.items():
-        want = recorded[name]
-        if not (isinstance(want, list) and len(want) == 2):
-            return f"the manifest's entry of db/{name} is malformed"
-        size, digest = want
-        try:
-            actual = path.stat().st_size
-            if actual != size:
-                return f"file db/{name} has {actual:,} bytes, the build wrote {size:,}"
-            if (deep or actual <= SMALL_FILE) and file_digest(path) != digest:
-                return f"file db/{name} does not hold what the build wrote (SHA-256 differs)"
-        except OSError as exc:
-            return f"file db/{name} cannot be read ({exc.strerror or exc})"
-    return None
-
-
-def _self_check(manifest: dict[str, Any]) -> str:
-    body = {k: v for k, v in manifest.items() if k != "check"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
+# --- checked cache files -------------------------------------------------------------------------
 
 def _sum_path(path: Path) -> Path:
     return path.with_name(path.name + SUM)
@@ -285,69 +216,6 @@ def read_cache(path: Path) -> bytes | None:
     return data
 
 
-# --- writing in the folder -----------------------------------------------------------------------
-
-DEFAULT_LOCK_WAIT = 120.0  # seconds; a cold build of the shipped data takes 15-45 s, ×100 about 55
-
-
-def lock_wait() -> float:
-    """How long a second writer waits for the lock: ``$JOBGRAPH_LOCK_WAIT`` seconds, else 120."""
-    text = os.environ.get("JOBGRAPH_LOCK_WAIT")
-    if not text:
-        return DEFAULT_LOCK_WAIT
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value >= 0 and math.isfinite(value)):
-        raise UsageError(f"JOBGRAPH_LOCK_WAIT must be a number of seconds (0 or more), "
-                         f"got {text[:40]!r}")
-    return value
-
-
-def why_unwritable(exc: OSError) -> str:
-    """The cause of a failed write in words (RocksDB's errors carry no errno, only text)."""
-    text = str(exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text \
-            or "Disk quota" in text:
-        return "no space left on the device"
-    if exc.errno == errno.EROFS or "Read-only file system" in text:
-        return "the file system is read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-        return "permission denied"
-    if exc.strerror:
-        return exc.strerror
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _holder(fd: int) -> dict[str, Any]:
-    """Who the lock file says holds (or last held) the lock; {} when it says nothing readable."""
-    try:
-        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _who(holder: dict[str, Any]) -> str:
-    pid = holder.get("pid", "?")
-    host = holder.get("host")
-    since = holder.get("started")
-    where = f" on {host}" if host and host != socket.gethostname() else ""
-    when = f", since {since}" if since else ""
-    return f"pid {pid}{where}{when}"
-
-
 # --- the folder ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -392,7 +260,7 @@ class Workspace:
                 or "check" not in data:
             return None, ("its manifest.json does not list the store's files (made by an older "
                           "jobgraph, or altered)")
-        if data["check"] != _self_check(data):
+        if data["check"] != manifest_check(data):
             return None, "its manifest.json was altered after the build (its checksum differs)"
         return data, None
 
@@ -451,70 +319,16 @@ class Workspace:
 
     @contextmanager
     def writing(self, *, wait: float | None = None) -> Iterator[None]:
-        """Hold the store's lock while writing the store: one writer at a time.
-
-        ``fcntl.flock`` on ``lock``: the kernel releases it when its process ends, however it
-        ends, so a killed build never leaves a lock that blocks the next one; the file says who
-        holds it (pid, host, start time) for the message of a writer that waited ``wait``
-        seconds (``lock_wait()`` when None) and gives up. Readers of a fresh store take no lock.
-        Write failures in the folder (read-only, full) become ``StoreUnwritable``.
-        """
-        wait = lock_wait() if wait is None else wait
-        with self.translating():
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        try:
-            deadline = time.monotonic() + wait
-            waited = False
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    holder = _holder(fd)
-                    if time.monotonic() >= deadline:
-                        raise StoreBusy(
-                            f"a build is running ({_who(holder)}) in {self.root}; waited "
-                            f"{wait:g} s for it (JOBGRAPH_LOCK_WAIT sets how long)") from None
-                    if not waited:
-                        log.warning("waiting for the build running in %s (%s), up to %g s",
-                                    self.root, _who(holder), wait)
-                        waited = True
-                    time.sleep(0.1)
-            left = _holder(fd)
-            if left and not waited:
-                # the holder's line is cleared on release: one still there is a writer that died
-                alive = "" if left.get("host") != socket.gethostname() or not isinstance(
-                    left.get("pid"), int) or not _alive(left["pid"]) else " (pid since reused)"
-                log.warning("took over the lock of %s left by %s, which ended without "
-                            "releasing it%s", self.root, _who(left), alive)
-            with self.translating():
-                me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}).encode()
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, me, 0)
-            try:
-                self._remove_leftovers()
-                yield
-            finally:
-                with suppress(OSError):
-                    os.ftruncate(fd, 0)
-        finally:
-            os.close(fd)  # releases the lock
-
-    @contextmanager
-    def translating(self) -> Iterator[None]:
-        """OSErrors of writes in the store folder as one line naming it (StoreUnwritable)."""
-        try:
+        """Hold the store's lock while writing the store: one writer at a time (``guard.holding``:
+        a second writer waits ``wait`` seconds, ``lock_wait()`` when None, then raises StoreBusy);
+        what killed builds left is cleared first. Readers of a fresh store take no lock."""
+        with holding(self.root / LOCK, wait=lock_wait() if wait is None else wait):
+            self._remove_leftovers()
             yield
-        except OSError as exc:
-            # a file outside the folder (the data, an output file) is the caller's business
-            name = exc.filename if isinstance(exc.filename, str) else None
-            if name and not Path(os.path.abspath(name)).is_relative_to(os.path.abspath(self.root)):
-                raise
-            raise StoreUnwritable(f"cannot write the store in {self.root}: "
-                                  f"{why_unwritable(exc)}; the previous store is unchanged"
-                                  ) from None
+
+    def translating(self) -> AbstractContextManager[None]:
+        """OSErrors of writes in the store folder as one line naming it (StoreUnwritable)."""
+        return translating(self.root)
 
     def _remove_leftovers(self) -> None:
         """What killed builds left: an unfinished swap is completed, store-new-*/store-old-*
@@ -530,7 +344,7 @@ class Workspace:
         for folder in (self.root, self.cache):
             for path in sorted(folder.glob(f".*{PART}")) if folder.is_dir() else []:
                 pid = path.name.removesuffix(PART).rsplit(".", 2)[-2]
-                if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                if pid.isdigit() and int(pid) != os.getpid() and alive(int(pid)):
                     continue  # a reader still writing its cache file
                 removed.append(f"{path.relative_to(self.root)} "
                                f"({_size(path) / 1e6:.1f} MB)")
@@ -560,7 +374,7 @@ class Workspace:
         """The manifest of the store at ``store`` (closed): ``manifest`` with the size and SHA-256
         of each database file and a checksum of the whole."""
         data = dict(manifest, files=db_files(store / DB))
-        data["check"] = _self_check(data)
+        data["check"] = manifest_check(data)
         atomic_write(store / MANIFEST, json.dumps(data, indent=1, sort_keys=True))
 
     def swap_in(self, new: Path) -> None:
@@ -587,7 +401,5 @@ def _size(path: Path) -> int:
     return total
 
 
-__all__ = ["StoreBusy", "StoreDamaged", "StoreUnwritable", "Workspace", "atomic_write",
-           "check_db", "content_hash", "converter_modules", "db_files", "file_digest",
-           "fingerprint", "lock_wait", "module_closure", "read_cache", "why_unwritable",
-           "write_cache"]
+__all__ = ["Workspace", "atomic_write", "content_hash", "converter_modules", "fingerprint",
+           "module_closure", "read_cache", "write_cache"]
