@@ -42,7 +42,8 @@ def run_path(backend: Any, source: str, target: str, fmt: str = "text",
     """``jobgraph path`` on ``backend`` (was paths.cli_path, called with argparse's namespace)."""
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("jobgraph.cli._backend", lambda args: backend)
+        # the backend chooser moved from cli.py (_backend) to the cli package's common module
+        mp.setattr("jobgraph.cli.common.backend", lambda args: backend)
         code = main(["path", "--from", source, "--to", target, "--format", fmt, "--lang", lang,
                      *extra], out=out, err=err)
     return code, out.getvalue() + err.getvalue()
@@ -177,7 +178,8 @@ def test_svg_output(backend: OxigraphBackend) -> None:
 def test_svg_without_dot_exits_3(backend: OxigraphBackend, tmp_path: Any,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot to be found
-    monkeypatch.setattr("jobgraph.cli._backend", lambda args: backend)
+    # the backend chooser moved from cli.py (_backend) to the cli package's common module
+    monkeypatch.setattr("jobgraph.cli.common.backend", lambda args: backend)
     out, err = io.StringIO(), io.StringIO()
     code = main(["path", "--from", "alpha/agent", "--to", "beta/conseiller", "--format", "svg"],
                 out=out, err=err)

@@ -23,7 +23,7 @@ from rdflib.compare import isomorphic
 from jobgraph.backends import OxigraphBackend
 from jobgraph.catalogue import list_qc, list_queries
 from jobgraph.checks import run_qc
-from jobgraph.cli import _Bar
+from jobgraph.cli.graph import _Bar  # was in cli.py, now with the push command
 from jobgraph.errors import EndpointError, UsageError
 from jobgraph.namespaces import sparql_prefixes
 from jobgraph.remote import (
