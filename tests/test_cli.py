@@ -64,6 +64,15 @@ def test_usage_errors_exit_2(mini: tuple[str, str]) -> None:
     assert run("frobnicate")[0] == 2
 
 
+def test_each_kind_of_error_carries_the_exit_code_the_cli_documents() -> None:
+    """cli maps every JobgraphError to its kind's exit_code (one branch, not one per kind)."""
+    from jobgraph.cli import EXIT_EXTERNAL, EXIT_INPUT
+    from jobgraph.errors import DataError, EndpointError, JavaMissing, UsageError
+
+    assert UsageError("x").exit_code == DataError([]).exit_code == EXIT_INPUT == 2
+    assert EndpointError("x").exit_code == JavaMissing("x").exit_code == EXIT_EXTERNAL == 3
+
+
 def test_table_and_csv_formats(mini: tuple[str, str]) -> None:
     data, store = mini
     code, out, _ = run("query", "level-ladder", "--data", data, "--store", store, "--param",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from .. import __version__
-from ..errors import DataError, ExternalError, JavaMissing, JobgraphError, UsageError
+from ..errors import DataError, JavaMissing, JobgraphError, UsageError
 from . import ask, graph, search, serve
 from .common import EXIT_EXTERNAL, EXIT_INPUT, EXIT_OK, EXIT_VIOLATIONS
 
@@ -278,13 +278,8 @@ def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err:
     except JavaMissing as exc:
         err.write(f"[ERROR] {exc}\n(run with --no-reason to skip the OWL check)\n")
         return EXIT_EXTERNAL
-    except ExternalError as exc:
-        err.write(f"[ERROR] {exc}\n")
-        return EXIT_EXTERNAL
-    except UsageError as exc:
-        err.write(f"[ERROR] {exc}\n")
-        return EXIT_INPUT
     except JobgraphError as exc:
+        # the error's kind carries its code: UsageError EXIT_INPUT, ExternalError EXIT_EXTERNAL
         err.write(f"[ERROR] {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
