@@ -17,7 +17,7 @@ from jobgraph.namespaces import RDF, SH
 from jobgraph.report import render
 from jobgraph.validate import validate
 from test_shapes import findings_of, ontology, shapes_graph
-from util import PROJECT, copy_mini, run
+from util import PROJECT, copy_mini, mini_with_a_double_space, run
 
 FIXTURES = PROJECT / "tests" / "fixtures" / "shapes"
 TEST = "https://w3id.org/jobgraph/id/test/job/"
@@ -108,16 +108,6 @@ def _accept(data: Path, body: str) -> None:
     (data / "mini-ref" / "accepted-findings.yaml").write_text(body, encoding="utf-8")
 
 
-def _mini_with_a_double_space(tmp_path: Path) -> Path:
-    data = copy_mini(tmp_path)
-    jobs = data / "mini-ref" / "jobs.yaml"
-    jobs.write_text(jobs.read_text(encoding="utf-8").replace(
-        "    missions: [Classer le courrier.]",
-        "    definition: Classe  le courrier.\n    missions: [Classer le courrier.]"),
-        encoding="utf-8")
-    return data
-
-
 @pytest.mark.parametrize("reason,fr,en", [
     ("reason: tel qu'imprimé", ("tel qu'imprimé", UNSTATED), ("tel qu'imprimé", UNSTATED)),
     ("reason: {fr: tel qu'imprimé, en: as printed}",
@@ -127,7 +117,7 @@ def _mini_with_a_double_space(tmp_path: Path) -> Path:
 def test_a_reason_is_given_in_the_report_language_or_marked(
         tmp_path: Path, reason: str, fr: tuple[str, str | None],
         en: tuple[str, str | None]) -> None:
-    data = _mini_with_a_double_space(tmp_path)
+    data = mini_with_a_double_space(tmp_path)
     _accept(data, "accepted:\n  - rule: qc:text-whitespace\n    focus: agent\n"
                   f"    {reason}\n    cause: {{fr: espace doublée, en: doubled space}}\n")
     report = validate(data, store_dir=tmp_path / "store", reason=False)

@@ -24,6 +24,8 @@ from jobgraph.load import load
 from jobgraph.romefiles import FICHES, TREE, RomeFile, _Checks
 from jobgraph.yamlio import MAX_ALIASES, MAX_DEPTH, MAX_VALUES
 from util import MINI, PROJECT, copy_mini, run
+from util import append as _append
+from util import replace_once as _edit
 
 ROME = PROJECT / "data" / "rome"
 JOBS = "mini-ref/jobs.yaml"
@@ -43,16 +45,6 @@ def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     code, _, err = run("build", "--data", str(copy_mini(root)), "--store", str(store))
     assert code == 0, err
     return store
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture changed: {old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def _append(path: Path, text: str) -> None:
-    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
 def _cut(path: Path, keep_lines: int) -> None:

@@ -1,4 +1,5 @@
-"""Bad curated input: each kind gives a message naming file and line, exit code 2, nothing written."""
+"""Bad curated input: each kind gives a message naming file and line, exit code 2, nothing
+written."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 
 from jobgraph.errors import DataError
 from jobgraph.load import load
+from util import append as _append
 from util import copy_mini, run
+from util import replace_once as _replace
 
 
 def _validate(data: Path, store: Path) -> tuple[int, str]:
@@ -22,16 +25,6 @@ def _build(data: Path, store: Path, out: Path | None = None) -> tuple[int, str]:
         args += ["-o", str(out)]
     code, _, err = run(*args)
     return code, err
-
-
-def _append(path: Path, text: str) -> None:
-    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
-
-
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture changed: {old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_mini_data_loads(tmp_path: Path) -> None:
@@ -207,7 +200,8 @@ def test_failed_build_leaves_previous_store_whole(tmp_path: Path) -> None:
     assert code == 0 and "Agent de bureau" in out
 
 
-def test_large_file_is_refused_without_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_file_is_refused_without_parsing(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     data = copy_mini(tmp_path)
     big = data / "mini-ref" / "jobs.yaml"
     text = big.read_text(encoding="utf-8")

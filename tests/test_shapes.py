@@ -31,7 +31,7 @@ from jobgraph.checks import check_graph
 from jobgraph.findings import Finding
 from jobgraph.terms import compact
 from jobgraph.validate import validate
-from util import copy_mini
+from util import mini_with_a_double_space
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "shapes"
@@ -252,13 +252,8 @@ def test_shipped_data_gives_only_accepted_findings(
 
 
 def test_accepted_finding_is_marked_shown_and_stale_ones_noted(tmp_path: Path) -> None:
-    data = copy_mini(tmp_path)
-    jobs = data / "mini-ref" / "jobs.yaml"
     # labels are normalised by the loader, free texts are not: a double space in a definition
-    jobs.write_text(jobs.read_text(encoding="utf-8").replace(
-        "    missions: [Classer le courrier.]",
-        "    definition: Classe  le courrier.\n    missions: [Classer le courrier.]"),
-        encoding="utf-8")
+    data = mini_with_a_double_space(tmp_path)
     (data / "mini-ref" / "accepted-findings.yaml").write_text(
         "accepted:\n"
         "  - rule: qc:text-whitespace\n"

@@ -23,6 +23,31 @@ def copy_mini(tmp_path: Path) -> Path:
     return target
 
 
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` of a fixture file by ``new``; a fixture without it fails loudly
+    (the case would test nothing)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture changed: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append(path: Path, text: str) -> None:
+    """Add ``text`` at the end of a fixture file."""
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def mini_with_a_double_space(tmp_path: Path) -> Path:
+    """The mini data set with a definition holding a doubled space: labels are normalised by the
+    loader, free texts are not, so qc:text-whitespace finds it."""
+    data = copy_mini(tmp_path)
+    jobs = data / "mini-ref" / "jobs.yaml"
+    jobs.write_text(jobs.read_text(encoding="utf-8").replace(
+        "    missions: [Classer le courrier.]",
+        "    definition: Classe  le courrier.\n    missions: [Classer le courrier.]"),
+        encoding="utf-8")
+    return data
+
+
 def run(*args: str) -> tuple[int, str, str]:
     """Run ``jobgraph ARGS`` in this process; exit code, standard output, standard error."""
     out, err = io.StringIO(), io.StringIO()
