@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -46,6 +47,19 @@ def mini_with_a_double_space(tmp_path: Path) -> Path:
         "    definition: Classe  le courrier.\n    missions: [Classer le courrier.]"),
         encoding="utf-8")
     return data
+
+
+def national_range(aligned: dict[str, str]) -> tuple[int, int]:
+    """(lowest, highest) cnc-2019 level numbers of an ``aligned_to`` or ``national_level`` as the
+    YAML files write it: one level, or a lowest-highest range."""
+    if "level" in aligned:
+        assert "lowest" not in aligned and "highest" not in aligned
+        low = high = aligned["level"]
+    else:
+        low, high = aligned["lowest"], aligned["highest"]
+    for bound in (low, high):
+        assert re.fullmatch(r"cnc-2019/[1-8]", bound), bound
+    return int(low.split("/")[1]), int(high.split("/")[1])
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from util import national_range
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "informatique"
 ROME = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
@@ -156,7 +158,8 @@ def section(a, b, head, nxt):
 
 
 def bullets(s, e):
-    return [(text(m.group(1)), i + 1) for i in range(s, e) if (m := re.match(r"^·\s+(.+)$", LINES[i]))]
+    return [(text(m.group(1)), i + 1) for i in range(s, e)
+            if (m := re.match(r"^·\s+(.+)$", LINES[i]))]
 
 
 def first_text_after(i):
@@ -383,7 +386,8 @@ def test_rome_csv():
     for r in rows:
         assert r["job"] in JOB
         assert re.match(r"^[A-N][0-9]{4}$", r["rome"]) and r["rome"] in codes, r
-        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"}
+        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch",
+                                 "relatedMatch"}
         assert r["basis"] == "curation"  # the document prints only legacy 5-digit codes
         assert r["rationale"].strip()
     assert {r["job"] for r in rows} == set(JOB)
@@ -395,16 +399,6 @@ def test_rome_csv():
 BAC_LEVEL = {2: 5, 3: 6, 4: 6, 5: 7}
 BACS = re.compile(r"bac\s*\+\s*(\d)((?:\s*ou\s*(?:bac\s*\+\s*)?\d)*)")
 CITED = re.compile(r'"([^"]+)"(?:,| \()\s*lines? (\d+)')
-
-
-def _range(al):
-    if "level" in al:
-        assert "lowest" not in al and "highest" not in al
-        low = high = al["level"]
-    else:
-        low, high = al["lowest"], al["highest"]
-    assert re.fullmatch(r"cnc-2019/[1-8]", low) and re.fullmatch(r"cnc-2019/[1-8]", high)
-    return int(low.split("/")[1]), int(high.split("/")[1])
 
 
 def _sheet_diplomas():
@@ -458,13 +452,13 @@ def test_sheets_print_the_diplomas_the_estimates_rest_on():
 
 def test_jobs_with_an_estimate_are_exactly_those_with_evidence():
     expected = _expected_national_levels()
-    got = {j["id"]: _range(j["national_level"]) for j in JOBS if j.get("national_level")}
+    got = {j["id"]: national_range(j["national_level"]) for j in JOBS if j.get("national_level")}
     assert got == expected
     assert len(got) == 33 and len(JOBS) - len(got) == 8
     for j in JOBS:
         al = j.get("national_level")
         if al:
-            low, high = _range(al)
+            low, high = national_range(al)
             assert low <= high and al["basis"] == "estimate", j["id"]
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from util import national_range
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "photographie-2024"
 ROME_FICHES = ROOT / "data" / "rome" / "v460" / "unix_referentiel_code_rome_v460_utf8.csv"
@@ -89,11 +91,12 @@ def parse_source():
                 continue
         m = ENTRY.match(raw)
         if m and current:
-            entries.append({"line": i + 1, "coef": m.group(1), "title": re.sub(r"\s+", " ", m.group(2)),
-                            "family": current})
+            entries.append({"line": i + 1, "coef": m.group(1),
+                            "title": re.sub(r"\s+", " ", m.group(2)), "family": current})
     # bodies: from the entry to the next entry, heading or the closing "Fait à"
-    stops = sorted({e["line"] for e in entries} | {f["line"] for f in filieres} | {s["line"] for s in sections}
-                   | {i + 1 for i, l in enumerate(LINES) if l.strip().startswith("Fait à")})
+    stops = sorted({e["line"] for e in entries} | {f["line"] for f in filieres}
+                   | {s["line"] for s in sections}
+                   | {i + 1 for i, line in enumerate(LINES) if line.strip().startswith("Fait à")})
     for e in entries:
         end = min(s for s in stops if s > e["line"])
         e["body"] = " ".join(LINES[e["line"]:end - 1])
@@ -148,7 +151,11 @@ def test_identity(ref):
     assert str(ref["issued"]) == f"{m.group(2)}-03-{int(m.group(1)):02d}"
     emp = re.search(r"d’employeur\(s\)\s*:(.*?)d’une part", text, re.S).group(1)
     sal = re.search(r"syndicat\(s\) de salariés\s*:(.*?)d’autre part", text, re.S).group(1)
-    clean = lambda block: [re.sub(r"[\s;,]+$", "", l).strip() for l in block.split("\n") if l.strip()]
+
+    def clean(block):
+        return [re.sub(r"[\s;,]+$", "", line).strip() for line in block.split("\n")
+                if line.strip()]
+
     assert ref["signatories"]["employers"] == clean(emp)
     assert ref["signatories"]["employees"] == clean(sal)
     assert ref["sector"]["id"] == "photographie"
@@ -184,18 +191,6 @@ def test_scale_has_every_printed_coefficient(ref):
         assert lv["line"] == first
 
 
-def _national(al):
-    """(lowest, highest) cnc-2019 level numbers of an aligned_to, exact or range."""
-    if "level" in al:
-        assert "lowest" not in al and "highest" not in al
-        low = high = al["level"]
-    else:
-        low, high = al["lowest"], al["highest"]
-    for bound in (low, high):
-        assert re.fullmatch(r"cnc-2019/[1-8]", bound), bound
-    return int(low.split("/")[1]), int(high.split("/")[1])
-
-
 CITED = re.compile(r'"([^"]+)"(?:,| \()\s*lines? (\d+)')
 
 
@@ -208,7 +203,7 @@ def test_every_coefficient_is_aligned_as_an_estimate_on_the_national_framework(r
     previous = (1, 1)
     for lv in levels:
         al = lv["aligned_to"]
-        low, high = _national(al)
+        low, high = national_range(al)
         assert low <= high, lv["id"]
         assert al["basis"] == "estimate" and al["note"].strip()
         # the grid's order: neither bound goes down as the coefficient goes up
@@ -217,7 +212,7 @@ def test_every_coefficient_is_aligned_as_an_estimate_on_the_national_framework(r
 
 
 def test_every_job_has_a_national_level_or_range(ref, jobs):
-    aligned = {lv["id"]: _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
+    aligned = {lv["id"]: national_range(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
     ranges = {j["id"]: aligned.get(str(j["level"])) for j in jobs}
     assert len(ranges) == len(ENTRIES) == 114
     assert all(ranges.values()), [j for j, r in ranges.items() if not r]
@@ -237,7 +232,7 @@ def test_alignment_notes_quote_the_lines_they_cite(ref):
 
 
 def test_alignments_follow_the_document(ref):
-    aligned = {int(lv["id"]): _national(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
+    aligned = {int(lv["id"]): national_range(lv["aligned_to"]) for lv in ref["scale"]["levels"]}
     # the hiring floor of a diploma holder
     assert ("un diplome reconnu par la branche ne pourra etre embauche en dessous du "
             "coefficient 175") in fold(LINES[151])
@@ -313,7 +308,7 @@ def test_entries_titles_coefficients_and_tenure(by_line, fam_by_line):
         assert (j.get("maximum_tenure") == "P6M") == has_p6m, e
         title = fold(TENURE.sub("", e["title"]))
         assert "periode maximale" not in fold(j["label"])
-        names = [j["label"]] + j.get("alt_labels", [])
+        names = [j["label"], *j.get("alt_labels", [])]
         assert title.startswith(fold(j["label"])), (j["label"], e["title"])
         for n in names:
             assert fold(n) in title
@@ -344,7 +339,6 @@ def test_cross_references_become_progressions(jobs, by_line):
         for p in j.get("progresses_to", []):
             if isinstance(p, dict) and p.get("basis") == "explicit":
                 edges.setdefault(p["job"], []).append((j, p))
-    order = [e["line"] for e in ENTRIES]
     seen = 0
     for e in ENTRIES:
         m = REFERS.search(e["body"].replace("\n", " "))
@@ -368,9 +362,12 @@ def test_cross_references_become_progressions(jobs, by_line):
             assert src["level"] == coef.group(1)
         elif num:
             d = num.group(1) or num.group(2)
-            assert re.search(rf"\b{d}(er|e)? niveau|niveau {d}|\b{d}er", fold(src["label"] + " " + " ".join(src.get("alt_labels", [])))), (sentence, src["label"])
+            names = fold(src["label"] + " " + " ".join(src.get("alt_labels", [])))
+            assert re.search(rf"\b{d}(er|e)? niveau|niveau {d}|\b{d}er", names), \
+                (sentence, src["label"])
         elif "precedent" in s and "niveau precedent" not in s:
-            # "précédent": the entry printed just before in the same family, or the note says why not
+            # "précédent": the entry printed just before in the same family, or the note says
+            # why not
             prev = [x for x in ENTRIES if x["line"] < e["line"] and x["family"] == e["family"]][-1]
             if src["line"] != prev["line"]:
                 assert fold(by_line[prev["line"]]["label"]) in fold(p["note"]), p["note"]
@@ -532,13 +529,15 @@ def test_job_lines_hold_titles(jobs):
 def test_rome_links(jobs, rome_rows):
     with ROME_FICHES.open(encoding="utf-8", newline="") as f:
         fiches = {r["code_rome"] for r in csv.DictReader(f)}
-    assert rome_rows and list(rome_rows[0].keys()) == ["job", "rome", "relation", "basis", "rationale"]
+    assert rome_rows and list(rome_rows[0].keys()) == ["job", "rome", "relation", "basis",
+                                                       "rationale"]
     job_ids = {j["id"] for j in jobs}
     printed = set(re.findall(r"\b[A-N]\d{4}\b", "\n".join(LINES)))
     for r in rome_rows:
         assert r["job"] in job_ids
         assert re.fullmatch(r"[A-N]\d{4}", r["rome"]) and r["rome"] in fiches, r
-        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"}
+        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch",
+                                 "relatedMatch"}
         assert r["basis"] == ("document" if r["rome"] in printed else "curation")
         assert r["rationale"].strip() and "\n" not in r["rationale"]
     assert job_ids == {r["job"] for r in rome_rows}
