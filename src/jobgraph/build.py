@@ -8,16 +8,17 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import Dataset as RdfDataset
 from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
-from . import __version__
+from . import __version__, derive
 from .convert import Triple, convert
 from .load import load
 from .model import Dataset
-from .namespaces import GRAPH
+from .namespaces import GRAPH, graph_iri
 from .resources import resource_dir
 from .rome import convert_rome, read_rome
 from .serialize import jsonld, nquads, trig, trig_block, turtle, turtle_block
@@ -53,6 +54,7 @@ class BuildResult:
     seconds: float = 0.0
     dataset: Dataset | None = None
     assembled: Assembled | None = field(default=None, repr=False)
+    derived: dict[str, Any] = field(default_factory=dict)  # what the build made of it
 
     @property
     def triples(self) -> int:
@@ -207,14 +209,22 @@ def _batches(texts: Iterable[str], size: int = _BATCH_CHARS) -> Iterator[str]:
 
 
 def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
-                 previous_digests: dict[str, str]) -> None:
-    """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads).
+                 previous_digests: dict[str, str], *, derived: dict[str, Any] | None = None,
+                 deps: dict[str, list[str]] | None = None,
+                 cache_dir: Path | None = None) -> dict[str, Any]:
+    """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads), then its derived graph
+    (``derive``); returns what the manifest keeps of the derived graph.
 
     When a previous store exists, it is first copied by a hard-link checkpoint and only the graphs
-    whose content changed are replaced: ROME (most of the triples) is then not loaded again.
+    whose content changed are replaced: ROME (most of the triples) is then not loaded again, and
+    the derived graph is made again for the referentials that changed (and those that name them)
+    alone. ``derived`` is the previous manifest's entry, ``deps`` each referential's
+    dependencies (``derive.dependencies``).
     """
     import pyoxigraph as ox
 
+    code = derive.code_digest()
+    derived_graph = str(GRAPH.DERIVED)
     if previous is not None and previous.exists():
         # read-only: opening the live store read-write would write into it (a new MANIFEST,
         # OPTIONS and log files), even on a full disk; a read-only open writes nothing
@@ -223,11 +233,18 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         del live
         store = ox.Store(str(target))
         wanted = set(parts)
-        for existing in list(store.named_graphs()):
-            if isinstance(existing, ox.NamedNode) and existing.value not in wanted:
-                store.remove_graph(existing)
+        present = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+        removed = present - wanted - {derived_graph}
+        changed = {g for g, text in parts.items()
+                   if previous_digests.get(g) != _graph_digest(text) or g not in present}
+        the_plan = derive.plan(derived, changed=changed, removed=removed, deps=deps or {},
+                               code=code)
+        maker = derive.Maker(store, the_plan, cache_dir=cache_dir, previous=derived)
+        maker.before()
+        for g in removed:
+            store.remove_graph(ox.NamedNode(g))
         for g, text in parts.items():
-            if previous_digests.get(g) == _graph_digest(text):
+            if g not in changed:
                 continue
             node = ox.NamedNode(g)
             if store.contains_named_graph(node):
@@ -240,12 +257,23 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         # with everything took 1.3 GB at 1.5 million quads; batches of 32 MB take ~0.2 GB, as fast
         for batch in _batches(parts.values()):
             store.bulk_load(input=batch.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        the_plan = derive.Plan(True, reason="a new store")
+        maker = derive.Maker(store, the_plan, cache_dir=cache_dir)
+    state = maker.after()
+    state["deps"] = deps or {}
+    state["plan"] = "all" if the_plan.full else sorted(the_plan.refs)
+    state["made"] = ("made whole" + (f" ({the_plan.reason})" if the_plan.reason else "")
+                     if the_plan.full else f"made again for {len(the_plan.refs)} referential(s)")
+    state["triples"] = sum(1 for _ in store.quads_for_pattern(
+        None, None, None, ox.NamedNode(derived_graph)))
+    state["seconds"] = round(maker.seconds.get("derive", 0.0), 2)
     store.flush()
     # each bulk load leaves its own sorted files, which every lookup then searches in turn:
     # compacting them makes the queries 2–3× faster on disk (validate at ×100: 104 s of SPARQL
     # before, 41 s after), for ~1 s on the shipped data and ~4 s at ×100 (benchmarks/README.md)
     store.optimize()
     del store
+    return state
 
 
 def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
@@ -296,16 +324,28 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
     if damage:
         log.warning("the store in %s is damaged: %s; rebuilding it from the data", ws.root,
                     damage)
-    found = (ws.read_manifest() or {}).get("digests") if damage is None else None
+    manifest = (ws.read_manifest() or {}) if damage is None else {}
+    found = manifest.get("digests")
     previous_digests: dict[str, str] = found if isinstance(found, dict) else {}
+    previous_derived = manifest.get("derived") if isinstance(manifest.get("derived"), dict) \
+        else None
+    # each referential's dependencies: made again for the graphs that changed, kept for others
+    old_deps = (previous_derived or {}).get("deps")
+    deps: dict[str, list[str]] = dict(old_deps) if isinstance(old_deps, dict) else {}
+    fresh = {g: t for g, t in assembled.graphs.items()
+             if previous_digests.get(str(g)) != digests.get(str(g))}
+    deps = {name: uses for name, uses in deps.items()
+            if str(graph_iri(name)) in digests} | derive.dependencies(fresh)
     with ws.translating():
         tmp = ws.new_store()
         try:
             reuse = ws.db if previous_digests else None
-            _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
+            derived = _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {},
+                                   derived=previous_derived if reuse else None, deps=deps,
+                                   cache_dir=ws.cache)
             ws.write_manifest(tmp, {
                 "fingerprint": fp, "version": __version__,
-                "data": str(Path(data_dir).resolve()), "digests": digests,
+                "data": str(Path(data_dir).resolve()), "digests": digests, "derived": derived,
                 "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples,
                                     "detail": s.detail} for s in summaries}})
             ws.swap_in(tmp)
@@ -313,7 +353,9 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
             ws.discard(tmp)
             raise
     return BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset,
-                       assembled=assembled, seconds=time.perf_counter() - start)
+                       assembled=assembled, seconds=time.perf_counter() - start,
+                       derived={k: derived[k] for k in ("triples", "made", "seconds")
+                                if k in derived})
 
 
 def ensure_store(data_dir: Path, store_dir: Path, *,

@@ -71,16 +71,33 @@ def score(features: dict[str, float], weights: dict[str, float] | None = None,
 
 
 class TitleIndex:
-    """Character n-gram TF-IDF of the jobs' title keys, for title similarity."""
+    """Character n-gram TF-IDF of the jobs' title keys, for title similarity.
 
-    def __init__(self, facts: Facts) -> None:
+    Fitted on every job's title, so a job's similarities depend on all titles (the IDF): the
+    index is made once per build and kept in the store's cache folder (``careers.titles``).
+    """
+
+    def __init__(self, facts: Facts | None = None, *,
+                 titles: list[tuple[str, str]] | None = None) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.jobs = sorted(facts.jobs)
+        if titles is None:
+            assert facts is not None
+            titles = [(j, facts.jobs[j].label) for j in sorted(facts.jobs)]
+        self.jobs = [j for j, _ in titles]
         self.pos = {j: i for i, j in enumerate(self.jobs)}
-        keys = [title_key(facts.jobs[j].label) or facts.jobs[j].label for j in self.jobs]
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
-        self.matrix = self.vectorizer.fit_transform(keys)
+        keys = [title_key(label) or label for _, label in titles]
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
+        self.matrix = vectorizer.fit_transform(keys) if keys else None
+
+    @classmethod
+    def of_matrix(cls, jobs: list[str], matrix: Any) -> TitleIndex:
+        """An index already made (read from the cache folder)."""
+        index = cls.__new__(cls)
+        index.jobs = jobs
+        index.pos = {j: i for i, j in enumerate(jobs)}
+        index.matrix = matrix
+        return index
 
     def similarities(self, job: str) -> Any:
         """Cosine similarity of ``job``'s title to every job's (in ``self.jobs`` order)."""
