@@ -1,10 +1,17 @@
 """Shared pytest fixtures: the private SPARQL servers of tests/servers.py, the shipped store."""
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 pytest_plugins = ["servers"]
+
+# hypothesis keeps its caches (and an example database, which the tests turn off) in
+# .hypothesis/ under the working directory: kept out of the repository, so that a run writes
+# nothing there and CI's runs do not depend on an earlier one
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "jobgraph-hypothesis")
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +26,22 @@ def shipped_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store_dir = tmp_path_factory.mktemp("shipped-store")
     build(Path(__file__).resolve().parents[1] / "data", store_dir=store_dir)
     return store_dir
+
+
+@pytest.fixture(scope="session")
+def web_site(shipped_store: Path) -> object:
+    """The web application's Site over the shipped store (``jobgraph.web.Site``)."""
+    from jobgraph.web import Site
+
+    return Site.embedded(Path(__file__).resolve().parents[1] / "data", shipped_store)
+
+
+@pytest.fixture(scope="session")
+def web_app(web_site: object) -> object:
+    """The application ``jobgraph serve`` runs, over the shipped store (an ASGI app)."""
+    from jobgraph.web import create_app
+    from jobgraph.web.app import Negotiation
+
+    app = create_app(web_site)  # type: ignore[arg-type]
+    app.add_middleware(Negotiation)
+    return app

@@ -32,6 +32,7 @@ CASES: dict[str, list[dict[str, str]]] = {
         {"framework": f"{ID}alpha/framework/competences", "minJobs": "1", "lang": "en"},
     ],
     "cross-sector-moves": [{"job": AGENT}, {"job": CHEF}, {"job": ACCUEIL, "lang": "en"}],
+    "dataset": [{}, {"lang": "en"}],
     "equivalent-jobs": [
         {"job": AGENT},
         {"job": AGENT, "lang": "en"},

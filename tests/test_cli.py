@@ -68,7 +68,19 @@ def test_table_and_csv_formats(mini: tuple[str, str]) -> None:
     data, store = mini
     code, out, _ = run("query", "level-ladder", "--data", data, "--store", store, "--param",
                        "referential=https://w3id.org/jobgraph/id/mini-ref")
-    assert code == 0 and "Agent de bureau" in out and "(2 rows)" in out
+    assert code == 0 and "Agent de bureau" in out and "(2 lignes)" in out
+    head = [c.strip() for c in out.splitlines()[0].split("|")]
+    # headers in French (the queries' # column: lines), the label before the job's short id
+    assert head[:4] == ["Rang", "Niveau", "Emploi", "Id. emploi"]
+    assert "| Agent de bureau" in out and "| mini-ref/agent " in out
+    assert "https://" not in out
+    code, out, _ = run("query", "level-ladder", "--data", data, "--store", store, "--param",
+                       "referential=https://w3id.org/jobgraph/id/mini-ref", "--lang", "en")
+    assert out.splitlines()[0].split("|")[2].strip() == "Job" and "(2 rows)" in out
+    # one mini job has an English name (alt_labels_en), the other not: marked, and counted
+    assert "Agent de bureau*" in out
+    assert "* the data has no English text here: shown in French (1)" in out
+    assert "Office assistant" in out and "Office assistant*" not in out
     code, out, _ = run("query", "level-ladder", "--data", data, "--store", store, "--param",
                        "referential=https://w3id.org/jobgraph/id/mini-ref", "--format", "csv")
     lines = out.splitlines()

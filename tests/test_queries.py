@@ -622,3 +622,30 @@ def test_query_labels_in_english(shipped: dict[str, Any]) -> None:
     job = f"{ID}informatique/job/directeur-de-projet"
     assert labels()[job] == "Directeur de projet"
     assert labels("--lang", "en")[job] == "Program Manager"  # the smallest of its @en altLabels
+
+
+def test_every_column_of_every_stored_question_has_a_french_and_an_english_header() -> None:
+    from jobgraph.catalogue import internal, list_queries, query_dir
+
+    stored = list_queries() + [internal(p.stem) for p in (query_dir() / "internal").glob("*.rq")
+                               if p.stem in ("job-page", "referential-facts", "names",
+                                             "rome-titles")]
+    for q in stored:
+        for v in q.returns:
+            column = q.columns.get(v)
+            assert column is not None, f"{q.name}: ?{v} has no '# column:' line"
+            assert column.headers.get("fr") and column.headers.get("en"), (q.name, v)
+            assert column.header("fr") != v or v in ("score", "total"), (q.name, v)
+
+
+def test_a_malformed_column_header_names_the_file_and_line(tmp_path: Path) -> None:
+    from jobgraph.catalogue import parse_header
+    from jobgraph.errors import UsageError
+
+    bad = tmp_path / "bad.rq"
+    bad.write_text('# name: bad\n# returns: ?a\n# column: ?a Emploi\nSELECT ?a WHERE {}\n')
+    with pytest.raises(UsageError, match=r"bad.rq:3: cannot read column header"):
+        parse_header(bad)
+    bad.write_text('# name: bad\n# returns: ?a\n# column: ?b fr="B" en="B"\nSELECT ?a WHERE {}\n')
+    with pytest.raises(UsageError, match=r"names \?b, which '# returns:' does not list"):
+        parse_header(bad)

@@ -101,3 +101,34 @@ def test_json_is_sparql_results_with_types_and_languages() -> None:
     assert first["jobLabel"] == {"type": "literal", "value": "Agent des moyens généraux",
                                  "xml:lang": "fr"}
     assert set(last) == {"job", "jobLabel"}  # unbound variables are left out
+
+
+def test_labelled_table_puts_labels_first_names_iris_and_drops_repeated_rows() -> None:
+    from jobgraph.catalogue import Column, StoredQuery
+    from jobgraph.results import labelled
+
+    q = StoredQuery("q", path=None, text="", returns=["job", "jobLabel", "referential", "n"],  # type: ignore[arg-type]
+                    columns={"job": Column("job", {"fr": "Id. emploi", "en": "Job id"}),
+                             "jobLabel": Column("jobLabel", {"fr": "Emploi", "en": "Job"}),
+                             "referential": Column("referential", {"fr": "Référentiel"})})
+    job = URIRef(f"{ID}cci-2015/job/juriste")
+    ref = URIRef(f"{ID}cci-2015")
+    row = (job, Literal("Juriste", lang="fr"), ref, Literal(3))
+    result = Result(["job", "jobLabel", "referential", "n"], [row, row])
+    names = {str(ref): {"fr": "Classification des CCI", "en": "CCI classification"}}
+    t = labelled(q, result, lang="en", names=names)
+    assert [h.header for h in t.columns] == ["Job", "Job id", "Référentiel", "n"]
+    assert [h.name for h in t.columns] == ["jobLabel", "job", "referential", "n"]
+    assert t.columns[0].names == "job" and t.columns[1].named_by == "jobLabel"
+    assert len(t.rows) == 1  # the same row twice is shown once
+    label, short, named, n = t.rows[0]
+    assert (label.text, label.iri, label.fallback) == ("Juriste", str(job), True)
+    assert (short.text, short.iri) == ("cci-2015/juriste", str(job))
+    assert (named.text, named.iri, named.fallback) == ("CCI classification", str(ref), False)
+    assert n.text == "3" and t.fallbacks == 1
+    out = table(t, width=200)
+    assert out.splitlines()[0].split(" | ")[0].strip() == "Job" and "Juriste*" in out
+    assert out.endswith("(1 row)\n* the data has no English text here: shown in French (1)\n")
+    french = labelled(q, result, lang="fr", names=names)
+    assert french.rows[0][2].text == "Classification des CCI" and french.fallbacks == 0
+    assert table(french, width=200).endswith("(1 ligne)\n")

@@ -8,6 +8,7 @@ through jobgraph.rome: the graph is checked against the files, not against its o
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -17,8 +18,11 @@ from rdflib import Literal, URIRef
 from jobgraph.backends import Backend, OxigraphBackend
 from jobgraph.build import ensure_store
 from jobgraph.checks import check_graph
+from jobgraph.errors import DataError
 from jobgraph.findings import Finding
 from jobgraph.namespaces import sparql_prefixes
+from jobgraph.rome import FICHES as FICHE_FILE
+from jobgraph.rome import ROME_FILES, RomeFile, read_rome
 from jobgraph.suggest import curated_links
 from jobgraph.validate import rome_view
 from jobgraph.workspace import Workspace
@@ -94,6 +98,37 @@ def ask(backend: Backend, s: URIRef, p: str, o: URIRef | Literal) -> bool:
 def objects(backend: Backend, s: URIRef, p: str) -> set[str]:
     result = backend.select("SELECT ?o WHERE { ?s ?p ?o }", {"s": s, "p": URIRef(p)})
     return {str(r[0]) for r in result.rows}
+
+
+# --- reading the files ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", ROME_FILES, ids=lambda f: f.path.rsplit("/", 1)[-1])
+def test_each_rome_file_has_its_expected_header_and_rows_above_its_floor(spec: RomeFile) -> None:
+    # what jobgraph.rome expects of each file, against the file itself: a new ROME export that
+    # renames a column or shrinks below a floor shows here first, with the file's name
+    with (ROME / spec.path).open(encoding="utf-8", newline="") as fh:
+        for _ in range(spec.skip):
+            fh.readline()
+        reader = csv.reader(fh)
+        assert tuple(next(reader)) == spec.columns
+        n = sum(1 for row in reader if row)
+    assert spec.floor <= n
+    assert n < spec.floor * 1.2, "the floor is meant to sit a little below the count"
+
+
+def test_read_rome_reports_every_problem_of_a_cut_file_once(tmp_path: Path) -> None:
+    rome = tmp_path / "data" / "rome"
+    shutil.copytree(ROME, rome)
+    fiches = rome / FICHE_FILE.path
+    lines = fiches.read_text(encoding="utf-8").splitlines(keepends=True)
+    fiches.write_text("".join(lines[:1000]), encoding="utf-8")  # header and 999 fiches
+    with pytest.raises(DataError) as exc:
+        read_rome(rome)
+    # the floor says it; the other files' rows that name the lost fiches are not listed as well
+    assert [str(p) for p in exc.value.problems] == [
+        f"[ERROR] data/rome/{FICHE_FILE.path}:1000 the file ends here, after 999 rows: fewer than "
+        "the 1,400 a whole file has, it is cut short (fix: copy the publisher's file again, "
+        "unchanged (data/rome/README.md))"]
 
 
 # --- the ROME graph against the files ------------------------------------------------------------

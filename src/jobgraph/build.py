@@ -16,6 +16,7 @@ from rdflib.compare import to_canonical_graph
 
 from . import __version__, derive
 from .convert import Triple, convert
+from .dataset import Description, GraphPart, describe
 from .load import load
 from .model import Dataset
 from .namespaces import GRAPH, graph_iri
@@ -54,6 +55,7 @@ class BuildResult:
     seconds: float = 0.0
     dataset: Dataset | None = None
     assembled: Assembled | None = field(default=None, repr=False)
+    about: Description | None = None  # the graph's description (jgid:graph/dataset)
     derived: dict[str, Any] = field(default_factory=dict)  # what the build made of it
 
     @property
@@ -102,15 +104,23 @@ class Chunk:
         return text
 
 
+def rome_cache_key(rome_dir: Path) -> str:
+    """The key ROME's graph is cached by: the content of the ROME files and of the converter."""
+    # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it.
+    # Files and modules are hashed apart, so the key does not depend on where the folder is (a
+    # copy of data/rome elsewhere, read by jobgraph diff at a git revision, has the same key)
+    files = content_hash(list(rome_dir.rglob("*.csv")))
+    modules = content_hash(module_closure(Path(__file__).with_name("rome.py")))
+    return hashlib.sha256(f"{files} {modules}".encode()).hexdigest()[:20]
+
+
 def rome_chunk(rome_dir: Path, cache_dir: Path) -> Chunk:
     """ROME's graph, serialized; cached on disk by the content of the ROME files.
 
     Each cache file is checked against the size and SHA-256 written with it (``read_cache``): a
     truncated N-Quads file once gave a store of 234,101 triples where 456,768 were announced.
     """
-    # the converter is part of the key: a fix in rome.py must not reuse a graph cached before it
-    key = content_hash([*rome_dir.rglob("*.csv"),
-                        *module_closure(Path(__file__).with_name("rome.py"))])
+    key = rome_cache_key(rome_dir)
     paths = {ext: cache_dir / f"rome-{key}.{ext}" for ext in ("nq", "trig", "ttl", "json")}
     meta_bytes = read_cache(paths["json"])
     text = read_cache(paths["nq"]) if meta_bytes is not None else None
@@ -133,22 +143,29 @@ class Assembled:
     """Everything a build makes: the records, the small graphs as triples, ROME serialized."""
 
     dataset: Dataset
-    graphs: dict[URIRef, list[Triple]]
+    graphs: dict[URIRef, list[Triple]]  # the ontology and the curated graphs
     chunks: list[Chunk]
     summaries: list[GraphSummary]
+    about: Description | None = None
+    description: list[Triple] = field(default_factory=list)  # the dataset graph's triples
+
+    def small_graphs(self) -> dict[URIRef, list[Triple]]:
+        """The graphs kept as triples: ``graphs`` and the dataset description."""
+        return {**self.graphs, GRAPH.DATASET: self.description} if self.description \
+            else dict(self.graphs)
 
     def nquads(self) -> str:
-        return nquads(self.graphs) + "".join(c.nquads for c in self.chunks)
+        return nquads(self.small_graphs()) + "".join(c.nquads for c in self.chunks)
 
     def serialize(self, fmt: str) -> str:
         if fmt == "trig":
-            return trig(self.graphs, [c.trig for c in self.chunks])
+            return trig(self.small_graphs(), [c.trig for c in self.chunks])
         if fmt == "nquads":
             return self.nquads()
         if fmt == "turtle":
-            return turtle(self.graphs, [c.turtle for c in self.chunks])
+            return turtle(self.small_graphs(), [c.turtle for c in self.chunks])
         if fmt == "jsonld":
-            graphs = dict(self.graphs)
+            graphs = self.small_graphs()
             for c in self.chunks:
                 rd = RdfDataset()
                 rd.parse(data=c.nquads, format="nquads")
@@ -179,7 +196,30 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True) -> Assembled
         chunk = rome_chunk(ds.rome_dir, cache_dir)
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
-    return Assembled(ds, graphs, chunks, summaries)
+    assembled = Assembled(ds, graphs, chunks, summaries)
+    _describe(assembled)
+    return assembled
+
+
+_TITLES = {GRAPH.ONTOLOGY: ("Ontologie jobgraph", "jobgraph ontology"),
+           GRAPH.ROME: ("ROME 4.0, mobilités du ROME v3 et table de correspondance ESCO–ROME",
+                        "ROME 4.0, ROME v3 mobility and the ESCO–ROME crosswalk")}
+
+
+def _describe(a: Assembled) -> None:
+    """The dataset description of ``a`` (its own named graph and a summary line)."""
+    parts = []
+    for s in a.summaries:
+        ref = a.dataset.referentials.get(s.name)
+        own = (ref.title, ref.title_en) if ref else (s.name, None)
+        fr_title, en_title = _TITLES.get(s.graph, own)
+        parts.append(GraphPart(s.graph, s.name, fr_title, en_title, s.triples))
+    texts = {**{g: nquads({g: t}) for g, t in a.graphs.items()},
+             **{c.graph: c.nquads for c in a.chunks}}
+    a.about = describe(a.dataset, parts, (texts[p.iri] for p in parts))
+    a.description = a.about.rdf()
+    detail = f"{a.about.version}, issued {a.about.issued or 'undated'}, {a.about.builder}"
+    a.summaries.append(GraphSummary(GRAPH.DATASET, "dataset", len(a.description), detail))
 
 
 def _graph_digest(text: str) -> str:
@@ -315,7 +355,7 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
     if only_if_stale and ws.is_fresh(data_dir):
         return None
     summaries = assembled.summaries
-    parts = {str(g): nquads({g: t}) for g, t in assembled.graphs.items()}
+    parts = {str(g): nquads({g: t}) for g, t in assembled.small_graphs().items()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
     digests = {g: _graph_digest(text) for g, text in parts.items()}
     # the previous store is copied only when every file is what its build wrote: a damaged one
@@ -332,7 +372,7 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
     # each referential's dependencies: made again for the graphs that changed, kept for others
     old_deps = (previous_derived or {}).get("deps")
     deps: dict[str, list[str]] = dict(old_deps) if isinstance(old_deps, dict) else {}
-    fresh = {g: t for g, t in assembled.graphs.items()
+    fresh = {g: t for g, t in assembled.small_graphs().items()
              if previous_digests.get(str(g)) != digests.get(str(g))}
     deps = {name: uses for name, uses in deps.items()
             if str(graph_iri(name)) in digests} | derive.dependencies(fresh)
@@ -353,7 +393,8 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
             ws.discard(tmp)
             raise
     return BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset,
-                       assembled=assembled, seconds=time.perf_counter() - start,
+                       assembled=assembled, about=assembled.about,
+                       seconds=time.perf_counter() - start,
                        derived={k: derived[k] for k in ("triples", "made", "seconds")
                                 if k in derived})
 
@@ -374,4 +415,4 @@ def ensure_store(data_dir: Path, store_dir: Path, *,
         return ws.db, _build(ws, data_dir, assembled=assembled, fp=fp, only_if_stale=True)
 
 
-__all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store"]
+__all__ = ["Assembled", "BuildResult", "assemble", "build", "ensure_store", "rome_cache_key"]

@@ -23,6 +23,8 @@ from .resources import resource_dir
 
 _HEADER_RE = re.compile(r"^#\s*([a-z][a-z-]*)\s*:\s*(.*)$")
 _PARAM_RE = re.compile(r"^\?(\w+)\s+(\S+)(?:\s+(\S+))?(.*)$")
+_COLUMN_RE = re.compile(r'^\?(\w+)((?:\s+[a-z]{2}="[^"]*")+)(?:\s+show=(id|name))?\s*$')
+_HEADER_TEXT_RE = re.compile(r'([a-z]{2})="([^"]*)"')
 _IRI_VALUE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]*$")
 PARAM_TYPES = ("IRI", "xsd:integer", "xsd:string", "xsd:decimal", "xsd:boolean", "string")
 
@@ -38,6 +40,19 @@ class Param:
     default: str | None = None
 
 
+@dataclass(frozen=True)
+class Column:
+    """What a person reads above a column: ``# column: ?otherLabel fr="Emploi" en="Job"``."""
+
+    name: str
+    headers: dict[str, str]
+    show: str = "name"  # IRIs shown by name when they have one; "id": always by short id
+
+    def header(self, lang: str = "fr") -> str:
+        """The header in ``lang``, else in French, else the variable's name."""
+        return self.headers.get(lang) or self.headers.get("fr") or self.name
+
+
 @dataclass
 class StoredQuery:
     """A ``.rq`` file with its header read."""
@@ -49,6 +64,12 @@ class StoredQuery:
     params: list[Param] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, Column] = field(default_factory=dict)
+
+    def header(self, column: str, lang: str = "fr") -> str:
+        """The header of ``column`` in ``lang`` (its ``# column:`` line), else its name."""
+        found = self.columns.get(column)
+        return found.header(lang) if found else column
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -89,11 +110,28 @@ def parse_header(path: Path) -> StoredQuery:
             q.params.append(_param(value, path, number))
         elif key == "returns":
             q.returns = [v.lstrip("?") for v in value.split()]
+        elif key == "column":
+            column = _column(value, path, number)
+            if column.name in q.columns:
+                raise UsageError(f"{path}:{number}: column ?{column.name} has two header lines")
+            q.columns[column.name] = column
         else:
             q.meta[key] = value
     if not q.returns:
         raise UsageError(f"{path}: stored query has no '# returns:' header line")
+    unknown = sorted(set(q.columns) - set(q.returns))
+    if unknown:
+        raise UsageError(f"{path}: '# column:' names ?{unknown[0]}, which '# returns:' does not "
+                         "list")
     return q
+
+
+def _column(spec: str, path: Path, line: int) -> Column:
+    m = _COLUMN_RE.match(spec)
+    if not m:
+        raise UsageError(f"{path}:{line}: cannot read column header '{spec[:120]}' (write "
+                         '# column: ?name fr="…" en="…" [show=id])')
+    return Column(m.group(1), dict(_HEADER_TEXT_RE.findall(m.group(2))), m.group(3) or "name")
 
 
 def _param(spec: str, path: Path, line: int) -> Param:
@@ -197,5 +235,5 @@ def bindings_for(q: StoredQuery, given: Mapping[str, Node]) -> dict[str, Node]:
     return out
 
 
-__all__ = ["PARAM_TYPES", "Param", "StoredQuery", "bindings_for", "get_query", "internal",
+__all__ = ["PARAM_TYPES", "Column", "Param", "StoredQuery", "bindings_for", "get_query", "internal",
            "list_qc", "list_queries", "parse_header", "query_dir", "typed_value"]

@@ -35,6 +35,9 @@ class SparqlRule:
     message_en: str
     severity: str
     path: URIRef | None = None
+    # the expected value in words, by language, {?var} filled from the row; else the row's ?expected
+    expected_fr: str | None = None
+    expected_en: str | None = None
 
 
 def load_shapes(directory: Path | None = None) -> Graph:
@@ -73,6 +76,8 @@ def split_shapes(shapes: Graph) -> tuple[Graph, list[SparqlRule]]:
             severity=_severity(shapes.value(constraint, SH.severity)
                                or shapes.value(shape, SH.severity)),
             path=shapes.value(shape, SH.path),  # type: ignore[arg-type]
+            expected_fr=_lang_value(shapes, constraint, JGSH.expected, "fr"),
+            expected_en=_lang_value(shapes, constraint, JGSH.expected, "en"),
         ))
     return core, sorted(rules, key=lambda r: str(r.shape))
 
@@ -129,17 +134,26 @@ def run_sparql_rules(backend: Backend, rules: Iterable[SparqlRule]) -> list[Find
             for row in backend.select(query, bindings).dicts():
                 values = {k: compact(v) for k, v in row.items()}
                 # a resource with several labels gives one row per label: report it once
-                key = tuple(sorted((k, v) for k, v in values.items() if not k.lower().endswith("label")))
+                key = tuple(sorted((k, v) for k, v in values.items()
+                                   if not k.lower().endswith("label")))
                 if key in seen:
                     continue
                 seen.add(key)
                 findings.append(Finding(
                     severity=rule.severity, rule=compact(rule.shape) or "", rule_name=rule.name,
-                    message=_fill(rule.message_fr, values), message_en=_fill(rule.message_en, values),
+                    message=_fill(rule.message_fr, values),
+                    message_en=_fill(rule.message_en, values),
                     focus=str(row.get("this")) if row.get("this") is not None else None,
                     path=compact(row.get("path") or rule.path), value=values.get("value"),
-                    expected=values.get("expected"), kind="sparql"))
+                    expected=_expected_in(rule.expected_fr, values),
+                    expected_en=_expected_in(rule.expected_en, values), kind="sparql"))
     return findings
+
+
+def _expected_in(template: str | None, values: dict[str, str | None]) -> str | None:
+    """The expected value in one language: the rule's template filled from the row, else the row's
+    own ``?expected`` (a value that needs no words: a range, a pattern, an IRI)."""
+    return _fill(template, values) if template else values.get("expected")
 
 
 def _strip_prefixes(select: str) -> str:
@@ -158,7 +172,11 @@ def run_qc(backend: Backend, queries: Iterable[StoredQuery]) -> list[Finding]:
                 rule_name=q.summary, message=_fill(q.meta.get("message-fr", q.summary), values),
                 message_en=_fill(q.meta.get("message-en", q.summary), values),
                 focus=str(focus) if focus is not None else None, path=values.get("path"),
-                value=values.get("value"), expected=values.get("expected"), kind="qc"))
+                value=values.get("value"),
+                expected=_expected_in(q.meta.get("expected-fr"), values),
+                expected_en=_expected_in(q.meta.get("expected-en"), values), kind="qc",
+                # a check of reference data (ROME) says so: its findings have no curated file
+                referential=q.meta.get("referential")))
     return findings
 
 
@@ -238,44 +256,53 @@ def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Finding]:
             focus=str(focus) if focus is not None else None,
             path=compact(path) if not isinstance(path, BNode) else None,
             value=compact(value) if not isinstance(value, BNode) else None,
-            expected=_expected(shapes, shape, component), kind="shacl"))
+            expected=_expected(shapes, shape, component, "fr"),
+            expected_en=_expected(shapes, shape, component, "en"), kind="shacl"))
     return findings
 
 
+# what a core constraint expects, in words (French, English), when its shape has no jgsh:expected
 _PARAMS = {
-    "MinCountConstraintComponent": (SH.minCount, "at least {}"),
-    "MaxCountConstraintComponent": (SH.maxCount, "at most {}"),
-    "ClassConstraintComponent": (SH["class"], "an instance of {}"),
-    "DatatypeConstraintComponent": (SH.datatype, "a literal of type {}"),
-    "PatternConstraintComponent": (SH.pattern, "text matching {}"),
-    "MinInclusiveConstraintComponent": (SH.minInclusive, ">= {}"),
-    "MaxInclusiveConstraintComponent": (SH.maxInclusive, "<= {}"),
-    "MinLengthConstraintComponent": (SH.minLength, "at least {} characters"),
-    "NodeKindConstraintComponent": (SH.nodeKind, "{}"),
-    "HasValueConstraintComponent": (SH.hasValue, "{}"),
-    "QualifiedMinCountConstraintComponent": (SH.qualifiedMinCount, "at least {} matching value(s)"),
-    "QualifiedMaxCountConstraintComponent": (SH.qualifiedMaxCount, "at most {} matching value(s)"),
-    "LanguageInConstraintComponent": (SH.languageIn, "a language among {}"),
-    "InConstraintComponent": (SH["in"], "one of {}"),
+    "MinCountConstraintComponent": (SH.minCount, "au moins {}", "at least {}"),
+    "MaxCountConstraintComponent": (SH.maxCount, "au plus {}", "at most {}"),
+    "ClassConstraintComponent": (SH["class"], "une instance de {}", "an instance of {}"),
+    "DatatypeConstraintComponent": (SH.datatype, "un littéral de type {}", "a literal of type {}"),
+    "PatternConstraintComponent": (SH.pattern, "un texte conforme à {}", "text matching {}"),
+    "MinInclusiveConstraintComponent": (SH.minInclusive, ">= {}", ">= {}"),
+    "MaxInclusiveConstraintComponent": (SH.maxInclusive, "<= {}", "<= {}"),
+    "MinLengthConstraintComponent": (SH.minLength, "au moins {} caractère(s)",
+                                     "at least {} characters"),
+    "NodeKindConstraintComponent": (SH.nodeKind, "{}", "{}"),
+    "HasValueConstraintComponent": (SH.hasValue, "{}", "{}"),
+    "QualifiedMinCountConstraintComponent": (SH.qualifiedMinCount,
+                                             "au moins {} valeur(s) conforme(s)",
+                                             "at least {} matching value(s)"),
+    "QualifiedMaxCountConstraintComponent": (SH.qualifiedMaxCount,
+                                             "au plus {} valeur(s) conforme(s)",
+                                             "at most {} matching value(s)"),
+    "LanguageInConstraintComponent": (SH.languageIn, "une langue parmi {}", "a language among {}"),
+    "InConstraintComponent": (SH["in"], "l'une des valeurs {}", "one of {}"),
 }
 
 
-def _expected(shapes: Graph, shape: Node | None, component: Node | None) -> str | None:
+def _expected(shapes: Graph, shape: Node | None, component: Node | None,
+              lang: str) -> str | None:
     if shape is None or component is None:
         return None
-    explicit = shapes.value(shape, JGSH.expected)
+    explicit = _lang_value(shapes, shape, JGSH.expected, lang)
     if explicit is not None:
-        return str(explicit)
+        return explicit
     spec = _PARAMS.get(_local(component))
     if spec is None:
         return None
     value = shapes.value(shape, spec[0])
     if value is None:
         return None
+    template = spec[1] if lang == "fr" else spec[2]
     if isinstance(value, BNode):
         items = [compact(v) or "" for v in Collection(shapes, value)]
-        return spec[1].format(", ".join(items))
-    return spec[1].format(compact(value))
+        return template.format(", ".join(items))
+    return template.format(compact(value))
 
 
 def _graph_of(triples: Iterable[Triple]) -> Graph:

@@ -16,6 +16,7 @@ from .errors import DataError, ExternalError, JavaMissing, JobgraphError, UsageE
 
 if TYPE_CHECKING:
     from .backends import Backend
+    from .dataset import Description
     from .remote import EndpointBackend
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_EXTERNAL = 0, 1, 2, 3
@@ -82,7 +83,20 @@ def cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     where = f", written to {result.output}" if result.output else ""
     out.write(f"built {result.triples} triples in {len(result.summaries)} graphs in "
               f"{result.seconds:.1f} s{where}; store {result.store_dir}\n")
+    if result.about is not None:
+        _print_description(result.about, out)
     return EXIT_OK
+
+
+def _print_description(about: Description, out: TextIO) -> None:
+    """What the dataset graph says: version, date, builder, and each source."""
+    out.write(f"dataset {about.version}, issued {about.issued or 'undated'}, built by "
+              f"{about.builder}; sources:\n")
+    for s in about.sources:
+        bits = [s.version and f"version {s.version}", s.issued and s.issued.isoformat(),
+                s.publisher, s.licence_name or s.rights]
+        detail = ", ".join(str(b) for b in bits if b)
+        out.write(f"  {s.title}" + (f" ({detail})" if detail else "") + "\n")
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -101,8 +115,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
         report = validate(_data_dir(args), store_dir=_store_dir(args), reason=not args.no_reason)
     colour = args.output is None and out.isatty() and args.format == "text"
-    _emit(render(report, args.format, lang=args.lang, colour=colour, fail_on=args.fail_on),
-          args.output, out)
+    _emit(render(report, args.format, lang=args.lang, colour=colour, fail_on=args.fail_on,
+                 show_accepted=args.show_accepted), args.output, out)
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_VIOLATIONS
 
 
@@ -134,10 +148,15 @@ def parse_params(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_query(args: argparse.Namespace, out: TextIO) -> int:
     from .queries import run
-    from .results import render
+    from .results import labelled, render, table, term_names
 
-    answer = run(_backend(args), args.name, parse_params(args.param or []), lang=args.lang)
-    out.write(render(answer.result, args.format))
+    backend = _backend(args)
+    answer = run(backend, args.name, parse_params(args.param or []), lang=args.lang)
+    if args.format == "table":  # for people: headers in --lang, labels first, names not IRIs
+        out.write(table(labelled(answer.query, answer.result, lang=args.lang,
+                                 names=term_names(backend))))
+    else:  # for programs: the variables and terms as they are
+        out.write(render(answer.result, args.format))
     if answer.note and args.format == "table":
         out.write(answer.note + "\n")
     return EXIT_OK
@@ -262,6 +281,25 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
+    """What changed from OLD to NEW and what it breaks; exit 0 either way (a diff is no verdict),
+    2 when the sides cannot be read or compared."""
+    from .diff import diff
+    from .diff.render import code_map, render
+    from .workspace import Workspace
+
+    # a build's cached ROME graph is read when there is one; nothing is written to the store
+    cache = Workspace(_store_dir(args)).cache
+    result = diff(args.old, args.new, git=args.git, cache_dirs=[cache] if cache.is_dir() else [],
+                  queries=not args.no_queries)
+    _emit(render(result, args.format), args.output, out)
+    if args.map:
+        from .workspace import atomic_write
+
+        atomic_write(Path(args.map), code_map(result))
+    return EXIT_OK
+
+
 class _Bar:
     """A one-line progress bar for a terminal."""
 
@@ -326,6 +364,35 @@ def cmd_push(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the web application until interrupted (read-only; 127.0.0.1 unless told)."""
+    try:
+        import uvicorn
+
+        from .web import Site, create_app
+        from .web.app import Negotiation
+    except ImportError as exc:  # the web dependencies are core: a broken install
+        raise UsageError(f"the web application cannot start: {exc} (reinstall jobgraph: "
+                         "pip install -e .)") from None
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.endpoint:
+        from .remote import safe_url
+
+        where = safe_url(args.endpoint)
+        site = Site.remote(_endpoint_backend(args), where, Path(args.data) if args.data else None)
+    else:
+        where = str(_store_dir(args))
+        site = Site.embedded(_data_dir(args), _store_dir(args))
+    app = create_app(site, warm=True)
+    app.add_middleware(Negotiation)
+    out.write(f"jobgraph serves {where} on http://{args.host}:{args.port}/ (Ctrl-C stops it)\n")
+    out.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                server_header=False, proxy_headers=False)
+    return EXIT_OK
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 def _positive(text: str) -> float:
@@ -375,6 +442,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("-o", "--output", help="write the report to FILE (atomically)")
     v.add_argument("--fail-on", choices=("violation", "warning"), default="violation")
     v.add_argument("--no-reason", action="store_true", help="skip the OWL consistency check")
+    v.add_argument("--show-accepted", action="store_true",
+                   help="list the accepted findings (text and Markdown count them by default)")
     lang(v)
     v.set_defaults(func=cmd_validate)
 
@@ -423,6 +492,24 @@ def parser() -> argparse.ArgumentParser:
                     help="refit the equivalence model on the dev cases and print it")
     ev.set_defaults(func=cmd_evaluate)
 
+    d = sub.add_parser(
+        "diff", help="what changed between two releases (data, ROME, a built graph)",
+        description="Compare two sides, each a data folder, a referential's folder, ROME files "
+        "(data/rome, an export folder such as data/rome/v347, the ESCO-ROME crosswalk CSV) or a "
+        "built graph (TriG, N-Quads), and say what the changes do to the curated data.")
+    d.add_argument("old", help="the older side")
+    d.add_argument("new", help="the newer side")
+    d.add_argument("--git", action="append", metavar="REV",
+                   help="read OLD at git revision REV (given twice, or REV1..REV2: OLD at REV1, "
+                   "NEW at REV2), from the working tree's repository; the tree is not touched")
+    d.add_argument("--format", choices=("text", "markdown", "json", "trig"), default="text")
+    d.add_argument("-o", "--output", help="write to FILE (atomically)")
+    d.add_argument("--map", metavar="FILE", help="also write the CSV map from old codes to new")
+    d.add_argument("--no-queries", action="store_true",
+                   help="do not re-ask the stored questions of the affected jobs")
+    d.add_argument("--store", help="store whose cached ROME graph may be read (default .jobgraph)")
+    d.set_defaults(func=cmd_diff)
+
     pu = sub.add_parser("push", help="load the graph into a SPARQL server")
     common(pu)
     pu.add_argument("--endpoint", required=True, help="SPARQL query endpoint URL")
@@ -433,6 +520,16 @@ def parser() -> argparse.ArgumentParser:
     pu.add_argument("--timeout", type=_positive,
                     help="seconds to wait for the server (default 60)")
     pu.set_defaults(func=cmd_push)
+
+    se = sub.add_parser("serve", help="the web application and JSON API (read-only)")
+    common(se)
+    remote(se)
+    se.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1: this machine only)")
+    se.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    se.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"),
+                    default="info")
+    se.set_defaults(func=cmd_serve)
     return p
 
 

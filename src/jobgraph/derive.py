@@ -381,7 +381,7 @@ def dependencies(graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]
     out: dict[str, list[str]] = {}
     for g, triples in graphs.items():
         name = str(g).rsplit("/", 1)[-1]
-        if str(g) in (str(GRAPH.ONTOLOGY), str(GRAPH.ROME), str(GRAPH.DERIVED)):
+        if str(g) in _NOT_REFERENTIALS:
             continue
         found: set[str] = set()
         for _, _, o in triples:
@@ -393,6 +393,11 @@ def dependencies(graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]
                         found.add(first)
         out[name] = sorted(found - {"rome", "sector", "graph"})
     return out
+
+
+# named graphs that are not referentials: the ontology, ROME, the description, the derived graph
+_NOT_REFERENTIALS = frozenset(str(g) for g in (GRAPH.ONTOLOGY, GRAPH.ROME, GRAPH.DATASET,
+                                               GRAPH.DERIVED))
 
 
 @dataclass
@@ -409,6 +414,9 @@ def plan(previous: Mapping[str, Any] | None, *, changed: set[str], removed: set[
     """The parts to make again when the graphs ``changed`` (IRIs, new ones included) and
     ``removed`` were replaced in a store whose derived graph was described by ``previous``."""
     special = {str(GRAPH.ONTOLOGY), str(GRAPH.ROME)}
+    # the dataset description changes with every build and no derived fact reads it
+    changed = changed - _NOT_REFERENTIALS
+    removed = removed - _NOT_REFERENTIALS
     if not previous or previous.get("format") != FORMAT:
         return Plan(True, reason="no derived graph of this format in the previous store")
     if previous.get("code") != code:

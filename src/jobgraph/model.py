@@ -198,10 +198,14 @@ class RomeLink:
 
 @dataclass
 class AcceptedFinding:
+    """A finding a maintainer acknowledged: its reason by language ("fr", "en"; "" for a plain
+    ``reason:`` whose language is not stated) and, optionally, a short cause by language."""
+
     rule: str
     focus: str
-    reason: str
+    reasons: dict[str, str]
     loc: Loc
+    cause: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

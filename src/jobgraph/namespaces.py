@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD, DefinedNamespace
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    DefinedNamespace,
+)
 
 __all__ = [
+    "DCAT",
+    "DCAT3",
     "DCTERMS",
+    "ESCO_LICENCE",
     "ESCO_OCCUPATION_PREFIX",
     "GRAPH",
     "JG",
     "JGD",
     "JGID",
     "JGSH",
+    "LICENCE_OUVERTE",
     "OWL",
     "PREFIXES",
     "PROV",
     "RDF",
     "RDFS",
+    "SD",
     "SH",
     "SKOS",
+    "SKOSHIST",
+    "VOID",
     "XSD",
     "graph_iri",
     "iri",
@@ -31,6 +50,9 @@ __all__ = [
 
 JGID = Namespace("https://w3id.org/jobgraph/id/")
 ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
+# licences of the reference data, named by the dataset description
+LICENCE_OUVERTE = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
+ESCO_LICENCE = URIRef("https://eur-lex.europa.eu/eli/dec/2011/833/oj")
 
 
 class JG(DefinedNamespace):
@@ -177,12 +199,47 @@ class JGSH(DefinedNamespace):
     expected: URIRef  # annotation on a shape: the expected value, in words, for reports
 
 
+class SKOSHIST(DefinedNamespace):
+    """skos-history (github.com/jneubert/skos-history): deltas between versions of a scheme, the
+    vocabulary of the change sets of jobgraph diff."""
+
+    _NS = Namespace("http://purl.org/skos-history/")
+    _fail = True
+
+    SchemeDelta: URIRef
+    SchemeDeltaInsertions: URIRef
+    SchemeDeltaDeletions: URIRef
+    deltaFrom: URIRef
+    deltaTo: URIRef
+    usingNamedGraph: URIRef
+
+
+class SD(DefinedNamespace):
+    """SPARQL 1.1 Service Description: the name of a named graph."""
+
+    _NS = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    _fail = True
+
+    name: URIRef
+
+
+class DCAT3(DefinedNamespace):
+    """DCAT 3 terms that rdflib's DCAT (version 2) lacks."""
+
+    _NS = Namespace("http://www.w3.org/ns/dcat#")
+    _fail = True
+
+    version: URIRef  # the version of a dataset or resource (DCAT 3)
+
+
 PREFIXES: dict[str, str] = {
     "jg": str(JG),
     "jgsh": str(JGSH),
     "jgid": str(JGID),
     "skos": str(SKOS),
     "dcterms": str(DCTERMS),
+    "dcat": str(DCAT),
+    "void": str(VOID),
     "prov": str(PROV),
     "xsd": str(XSD),
     "owl": str(OWL),
@@ -228,4 +285,5 @@ class GRAPH:
 
     ONTOLOGY = graph_iri("ontology")
     ROME = graph_iri("rome")
+    DATASET = graph_iri("dataset")  # the description of the whole graph (VoID and DCAT)
     DERIVED = graph_iri("derived")  # made at build time from the others (``derive``)

@@ -240,11 +240,15 @@ def job_info(facts: Facts, jobs: Iterable[str]) -> dict[str, Job]:
 
 def find_paths(backend: Backend, source: str, target: str, *, lang: str = "fr",
                limit: int = MAX_PATHS, facts: Facts | None = None,
-               titles: TitleIndex | None = None) -> PathAnswer:
-    """The best paths from the job ``source`` to the job ``target`` (IRIs), with their jobs."""
+               titles: TitleIndex | None = None, graph: Graph | None = None) -> PathAnswer:
+    """The best paths from the job ``source`` to the job ``target`` (IRIs), with their jobs.
+    ``graph``: a graph of steps kept from an earlier question on the same data (it remembers the
+    steps it has made), with its facts."""
+    if graph is not None and graph.facts is not None:
+        facts = graph.facts
     facts = facts or load_facts(backend, lang)
     titles = titles or TitleIndex(facts)
-    graph = Graph.from_facts(facts, titles, lang)
+    graph = graph or Graph.from_facts(facts, titles, lang)
     a, b = facts.jobs.get(source), facts.jobs.get(target)
     # no climbing past the target on its own ladder to come back down, nor going below the
     # source on its own

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 
 from .errors import Problem
-from .model import Alignment, Dataset, Level, Loc, Referential
+from .model import Alignment, Dataset, Level, Loc, ProgressionRef, Referential
 
 
 def _dupes(kind: str, items: Iterable[tuple[str, Loc]], problems: list[Problem]) -> set[str]:
@@ -71,10 +71,13 @@ def _check_alignment(ds: Dataset, al: Alignment, what: str, problems: list[Probl
         err(f"{what} has lowest '{al.lowest}' above highest '{al.highest}'", "swap them")
 
 
-def check_references(ds: Dataset, problems: list[Problem]) -> None:
-    """Append a problem for every duplicate id, dangling reference and progression cycle."""
+def check_references(ds: Dataset, problems: list[Problem], *,
+                     skip: Collection[str] = ()) -> None:
+    """Append a problem for every duplicate id, dangling reference and progression cycle (of
+    every referential but those in ``skip``)."""
     for ref in ds.referentials.values():
-        _check_referential(ds, ref, problems)
+        if ref.id not in skip:
+            _check_referential(ds, ref, problems)
 
 
 def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -> None:
@@ -181,24 +184,39 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
 
 
 def _check_cycles(ref: Referential, problems: list[Problem]) -> None:
-    edges = {j.id: [p for p in j.progresses_to] for j in ref.jobs}
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[str] = []
+    """Report each progression cycle once, at the edge that closes it.
 
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for p in edges.get(node, []):
-            if state.get(p.job) == 1:
-                cycle = stack[stack.index(p.job):] + [p.job]
-                problems.append(Problem(p.loc.file, p.loc.line,
-                                        "progression cycle: " + " -> ".join(cycle),
-                                        "a progression goes up: remove the edge that closes the loop"))
-            elif p.job in edges and state.get(p.job) is None:
-                visit(p.job)
-        stack.pop()
-        state[node] = 2
+    A depth-first search with an explicit stack: a chain of thousands of jobs (a generated or
+    merged referential) must not exhaust Python's recursion limit.
+    """
+    edges = {j.id: j.progresses_to for j in ref.jobs}
+    done: set[str] = set()
+    for root in sorted(edges):
+        if root in done:
+            continue
+        path = [root]  # the jobs on the current chain, root first
+        on_path = {root: 0}  # job -> its index in path
+        todo: list[Iterator[ProgressionRef]] = [iter(edges[root])]
+        while todo:
+            p = next(todo[-1], None)
+            if p is None:
+                todo.pop()
+                node = path.pop()
+                del on_path[node]
+                done.add(node)
+            elif p.job in on_path:
+                cycle = [*path[on_path[p.job]:], p.job]
+                problems.append(Problem(
+                    p.loc.file, p.loc.line, "progression cycle: " + _chain(cycle),
+                    "a progression goes up: remove the edge that closes the loop"))
+            elif p.job in edges and p.job not in done:
+                on_path[p.job] = len(path)
+                path.append(p.job)
+                todo.append(iter(edges[p.job]))
 
-    for node in sorted(edges):
-        if state.get(node) is None:
-            visit(node)
+
+def _chain(jobs: list[str], keep: int = 5) -> str:
+    """``a -> b -> c``, the middle of a long chain left out."""
+    if len(jobs) <= 2 * keep + 1:
+        return " -> ".join(jobs)
+    return " -> ".join([*jobs[:keep], f"… ({len(jobs) - 2 * keep} more) …", *jobs[-keep:]])

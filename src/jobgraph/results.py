@@ -1,4 +1,5 @@
-"""Formats SELECT results: a wrapped terminal table, CSV, and SPARQL 1.1 Query Results JSON."""
+"""Formats SELECT results: labelled tables for people (the terminal's and the web pages'), CSV,
+and SPARQL 1.1 Query Results JSON."""
 
 from __future__ import annotations
 
@@ -7,30 +8,173 @@ import io
 import json
 import re
 import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from .backends import Result
-from .terms import display, to_json
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from .backends import Backend, Result
+from .catalogue import StoredQuery, internal
+from .terms import cell, display, short_id, to_json
 
 FORMATS = ("table", "csv", "json")
+LABEL_SUFFIX = "Label"  # ``otherLabel`` names the IRI of ``other``: shown first, linked to it
+
+# --- labelled tables -----------------------------------------------------------------------------
+
+Names = Mapping[str, Mapping[str, str]]  # IRI -> language -> name
 
 
-def table(result: Result, *, width: int | None = None) -> str:
+@dataclass(frozen=True)
+class Cell:
+    """A value as a person reads it, with the IRI it stands for (answers cite IRIs)."""
+
+    text: str
+    iri: str | None = None
+    lang: str | None = None  # language tag of a text
+    fallback: bool = False  # the data has no text in the asked language: shown in French
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A column: its variable, its header in the table's language, what it names or is named by."""
+
+    name: str
+    header: str
+    names: str | None = None  # this column is the label of the IRIs of that column
+    named_by: str | None = None  # the IRIs of this column are labelled by that column
+
+
+@dataclass
+class Table:
+    """A stored question's answer made readable: headers in ``lang``, labels before the short ids
+    of the IRIs they name, referentials and sectors by name, each distinct row once."""
+
+    columns: list[Heading]
+    rows: list[tuple[Cell, ...]] = field(default_factory=list)
+    lang: str = "fr"
+
+    @property
+    def fallbacks(self) -> int:
+        """How many texts are shown in French for want of one in the table's language."""
+        return sum(1 for row in self.rows for c in row if c.fallback)
+
+    def index(self, name: str) -> int:
+        return next(i for i, h in enumerate(self.columns) if h.name == name)
+
+
+def term_names(backend: Backend) -> dict[str, dict[str, str]]:
+    """The names of referentials, sectors, competence frameworks and scales, in every language."""
+    out: dict[str, dict[str, str]] = {}
+    for item, label in backend.select(internal("names").text).rows:
+        if item is None or not isinstance(label, Literal):
+            continue
+        names = out.setdefault(str(item), {})
+        lang = (label.language or "fr").lower()
+        if lang not in names or str(label) < names[lang]:  # several: the smallest, every time
+            names[lang] = str(label)
+    return out
+
+
+def _named(iri: str, names: Names, lang: str) -> Cell | None:
+    found = names.get(iri)
+    if not found:
+        return None
+    if lang in found:
+        return Cell(found[lang], iri, lang)
+    text = found.get("fr") or next(iter(sorted(found.values())))
+    return Cell(text, iri, "fr", fallback=lang != "fr")
+
+
+def value_cell(term: Node | None, *, lang: str = "fr", names: Names | None = None) -> Cell:
+    """One term as a cell: IRIs by their name (``names``) or short id, texts with their language
+    (``fallback`` when a language-tagged text is not in ``lang``), numbers by value."""
+    if term is None:
+        return Cell("")
+    if isinstance(term, URIRef):
+        named = _named(str(term), names or {}, lang)
+        return named or Cell(short_id(term), str(term))
+    if isinstance(term, Literal):
+        tag = term.language.lower() if term.language else None
+        return Cell(cell(term), None, tag, fallback=tag is not None and tag != lang)
+    return Cell(display(term))
+
+
+def labelled(query: StoredQuery, result: Result, *, lang: str = "fr",
+             names: Names | None = None) -> Table:
+    """``result`` of ``query`` as a Table (see Table); the variables' order is kept but for a
+    label, which moves before the column of IRIs it names."""
+    variables = result.variables
+    order: list[int] = []
+    for i, v in enumerate(variables):
+        if v.endswith(LABEL_SUFFIX) and v[:-len(LABEL_SUFFIX)] in variables:
+            continue  # placed before the column it names
+        label = f"{v}{LABEL_SUFFIX}"
+        if label in variables:
+            order.append(variables.index(label))
+        order.append(i)
+    columns = []
+    for i in order:
+        v = variables[i]
+        named = v[:-len(LABEL_SUFFIX)] if v.endswith(LABEL_SUFFIX) and \
+            v[:-len(LABEL_SUFFIX)] in variables else None
+        by = f"{v}{LABEL_SUFFIX}" if f"{v}{LABEL_SUFFIX}" in variables else None
+        columns.append(Heading(v, query.header(v, lang), named, by))
+    by_id = {v for v, col in query.columns.items() if col.show == "id"}
+    rows: dict[tuple[Cell, ...], None] = {}
+    for row in result.rows:
+        cells = []
+        for i in order:
+            c = value_cell(row[i], lang=lang,
+                           names=None if variables[i] in by_id else names)
+            v = variables[i]
+            if v.endswith(LABEL_SUFFIX) and v[:-len(LABEL_SUFFIX)] in variables:
+                target = row[variables.index(v[:-len(LABEL_SUFFIX)])]
+                if isinstance(target, URIRef):  # the label links to what it names
+                    c = Cell(c.text, str(target), c.lang, c.fallback)
+            cells.append(c)
+        rows.setdefault(tuple(cells), None)
+    return Table(columns, list(rows), lang)
+
+
+_TABLE_WORDS = {"fr": ("ligne", "lignes", "* pas de texte en {lang} dans les données : affiché "
+                                          "en français ({n})"),
+                "en": ("row", "rows", "* the data has no {lang} text here: shown in French "
+                                      "({n})")}
+_LANG_NAMES = {"fr": {"fr": "français", "en": "anglais"}, "en": {"fr": "French", "en": "English"}}
+
+
+def table(result: Result | Table, *, width: int | None = None) -> str:
     """The rows for a terminal of ``width`` columns (default: the terminal's, else 120).
 
+    A Result shows its variables and terms as they are; a Table its headers and cells (a text
+    shown in French for want of the table's language is marked ``*`` and counted below).
     Columns that fit side by side are wrapped there (long cells flow onto several lines, IRIs
-    break after a ``/``, headers between the words of their camelCase name); when they cannot
-    fit, even narrowed, each row is printed as a block of ``column | value`` lines instead.
+    break after a ``/``, headers between their words); when they cannot fit, even narrowed,
+    each row is printed as a block of ``column | value`` lines instead.
     """
     width = width or shutil.get_terminal_size((120, 24)).columns
-    cols = result.variables
+    if isinstance(result, Table):
+        cols = [h.header for h in result.columns]
+        glue = " "
+        cells = [[c.text + ("*" if c.fallback else "") for c in row] for row in result.rows]
+        one, many, note = _TABLE_WORDS.get(result.lang, _TABLE_WORDS["en"])
+        n = result.fallbacks
+        lang_name = _LANG_NAMES.get(result.lang, _LANG_NAMES["en"]).get(result.lang, result.lang)
+        footnote = note.format(lang=lang_name, n=n) + "\n" if n else ""
+    else:
+        cols = result.variables
+        cells = [[display(t) for t in row] for row in result.rows]
+        one, many, footnote = "row", "rows", ""
+        glue = ""
     if not cols:
         return ""
-    cells = [[display(t) for t in row] for row in result.rows]
-    count = f"({len(cells)} row{'s' if len(cells) != 1 else ''})\n"
+    count = f"({len(cells)} {one if len(cells) == 1 else many})\n" + footnote
     natural, comfortable, narrowest = [], [], []
     for i, c in enumerate(cols):
         values = [r[i] for r in cells]
-        head = max(len(w) for w in _header_words(c))
+        head = max(len(w) for w in _header_words(c))  # natural headers split at their spaces
         longest = max((len(v) for v in values), default=0)
         word = max((len(t) for v in values for t in _TOKEN.findall(v)), default=0)
         natural.append(max(len(c), longest))
@@ -42,8 +186,8 @@ def table(result: Result, *, width: int | None = None) -> str:
     if sum(narrowest) > available:
         return _records(cols, cells, width) + count
     widths = _fit(_fit(natural, comfortable, available), narrowest, available)
-    heads = [_wrap(" ".join(_header_words(c)), w, glue="") for c, w in zip(cols, widths,
-                                                                            strict=True)]
+    heads = [_wrap(" ".join(_header_words(c)), w, glue=glue) for c, w in zip(cols, widths,
+                                                                              strict=True)]
     lines = _side_by_side(heads, widths)
     lines.append(RULE.join("-" * w for w in widths))
     blocks = [_side_by_side([_wrap(v, w) for v, w in zip(row, widths, strict=True)], widths)

@@ -1,5 +1,6 @@
-"""Validation: runs the checks in order (loading, SHACL core, SHACL-SPARQL, QC, OWL), each timed, on
-the embedded store or on a server's copy of the graph, and marks the findings maintainers accepted."""
+"""Validation: runs the checks in order (loading, SHACL core, SHACL-SPARQL, QC, OWL), each timed,
+on the embedded store or on a server's copy of the graph, and marks the findings maintainers
+accepted."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .checks import (
 )
 from .convert import Triple
 from .errors import UsageError
-from .findings import Finding, ValidationReport, dedupe
+from .findings import Finding, Note, ValidationReport, dedupe
 from .model import AcceptedFinding
 from .namespaces import GRAPH, JG, SKOS
 from .terms import compact, display, referential_of
@@ -34,7 +35,8 @@ from .workspace import Workspace, read_cache, write_cache
 
 # The rules about links to ROME: what ``jobgraph rome check`` shows of a validation
 ROME_RULES = ("jgsh:RomeMappingShape", "jgsh:JobRomeLinkShape", "jgsh:CertificationShape-romeCode",
-              "jgsh:JobShape-legacyRomeCodePattern", "qc:crowded-fiche")
+              "jgsh:JobShape-legacyRomeCodePattern", "qc:crowded-fiche",
+              "qc:esco-appellation-in-rome")
 
 
 class Steps:
@@ -157,10 +159,15 @@ def _enrich(findings: list[Finding], assembled: Assembled) -> list[AcceptedFindi
         names = {f.focus, compact(f.focus), local, local.split("/", 1)[-1] or ref.id}
         for acc in ref.accepted:
             if acc.rule == f.rule and acc.focus in names:
-                f.accepted = acc.reason
+                f.accept(acc.reasons, acc.cause)
                 used.add(id(acc))
     return [acc for ref in assembled.dataset.referentials.values() for acc in ref.accepted
             if id(acc) not in used]
+
+
+def _french_seconds(how: str) -> str:
+    """'5.8 s' → '5,8 s'; 'cached' → 'en cache'."""
+    return "résultat en cache" if how == "cached" else how.replace(".", ",")
 
 
 def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
@@ -191,12 +198,17 @@ def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
             owl, how = run_reasoner(assembled, ws.cache)
         report.findings += owl
         report.reasoned = True
-        report.notes.append(f"OWL check (HermiT): {how}")
+        report.notes.append(Note(f"OWL check (HermiT): {how}",
+                                 f"contrôle OWL (HermiT) : {_french_seconds(how)}"))
     else:
-        report.notes.append("OWL check skipped (--no-reason)")
+        report.notes.append(Note("OWL check skipped (--no-reason)",
+                                 "contrôle OWL non fait (--no-reason)"))
     for acc in _enrich(report.findings, assembled):
-        report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' matches no "
-                            "finding (remove it from accepted-findings.yaml?)")
+        report.notes.append(Note(
+            f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' matches no finding "
+            "(remove it from accepted-findings.yaml?)",
+            f"{acc.loc} : le constat accepté {acc.rule} sur « {acc.focus} » ne correspond plus à "
+            "aucun constat (le retirer de accepted-findings.yaml ?)"))
     return steps.done()
 
 
@@ -214,18 +226,26 @@ def validate_backend(backend: Backend, *, where: str, graphs: int,
     with steps.step("qc"):
         report.findings += run_qc(backend, qc)
     ran = {compact(r.shape) for r in sparql_rules} | {f"qc:{q.name}" for q in qc}
-    report.notes.append(f"SHACL-SPARQL rules and QC queries run on {where} over {graphs} graphs; "
-                        "the SHACL core shapes and the OWL check run on the curated files only "
-                        "(jobgraph validate without --endpoint)")
+    report.notes.append(Note(
+        f"SHACL-SPARQL rules and QC queries run on {where} over {graphs} graphs; the SHACL core "
+        "shapes and the OWL check run on the curated files only (jobgraph validate without "
+        "--endpoint)",
+        f"règles SHACL-SPARQL et requêtes QC exécutées sur {where}, sur {graphs} graphes ; les "
+        "formes SHACL de base et le contrôle OWL ne s'exécutent que sur les fichiers (jobgraph "
+        "validate sans --endpoint)"))
     if data_dir is not None:
         assembled = assemble(data_dir, Path(data_dir) / ".unused-cache", rome=False)
         stale = _enrich(report.findings, assembled)
-        report.notes.append(f"locations and accepted findings read from {data_dir}")
+        report.notes.append(Note(f"locations and accepted findings read from {data_dir}",
+                                 f"emplacements et constats acceptés lus dans {data_dir}"))
         for acc in stale:
             if acc.rule not in ran:  # the SHACL core shapes are not run on a server
                 continue
-            report.notes.append(f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' "
-                                "matches no finding on the server (pushed from other data?)")
+            report.notes.append(Note(
+                f"{acc.loc}: accepted finding {acc.rule} on '{acc.focus}' matches no finding on "
+                "the server (pushed from other data?)",
+                f"{acc.loc} : le constat accepté {acc.rule} sur « {acc.focus} » ne correspond à "
+                "aucun constat sur le serveur (graphe poussé depuis d'autres données ?)"))
     return steps.done()
 
 
