@@ -119,10 +119,10 @@ def parse_header(path: Path) -> StoredQuery:
             q.meta[key] = value
     if not q.returns:
         raise UsageError(f"{path}: stored query has no '# returns:' header line")
-    unknown = sorted(set(q.columns) - set(q.returns))
+    unknown = sorted(set(q.columns) - set(q.returns) - set(q.answer))
     if unknown:
-        raise UsageError(f"{path}: '# column:' names ?{unknown[0]}, which '# returns:' does not "
-                         "list")
+        raise UsageError(f"{path}: '# column:' names ?{unknown[0]}, which neither '# returns:' nor "
+                         "'# answer:' lists")
     return q
 
 
