@@ -121,7 +121,14 @@ def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
         if fiche in facts.fiches:
             d = facts.fiches[fiche].domain
             own_domains[d] = max(own_domains.get(d, 0.0), w)
-    for other in facts.jobs.values():
+    # the jobs with ROME evidence are those linked to one of the job's fiches, to a fiche an
+    # ESCO occupation joins to one of them, or to a fiche of one of their domaines: found through
+    # the fiches' jobs rather than by reading every job
+    related = set(own) | {f2 for f in own for f2 in facts.esco_from(f)}
+    for d in own_domains:
+        related |= facts.fiches_in(d)
+    others = sorted({o for f in related for o in facts.by_fiche.get(f, ())})
+    for other in (facts.jobs[o] for o in others if o in facts.jobs):
         if other.referential == me.referential:
             continue
         for link in other.links:
@@ -138,7 +145,8 @@ def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
     sims = titles.similarities(job)
     for i in np.nonzero(sims >= TITLE_CANDIDATE)[0]:
         similar = titles.jobs[int(i)]
-        if facts.jobs[similar].referential != me.referential:
+        # the facts hold every job (read whole), or those the question needs (careers.reader)
+        if similar in facts.jobs and facts.jobs[similar].referential != me.referential:
             pair(similar)
     mine = facts.items_of(job)
     for iri, p in pairs.items():
