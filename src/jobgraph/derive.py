@@ -4,14 +4,15 @@ for the referentials that changed, and checked by validation to equal a recomput
 
 What it holds (terms of ``JGD``; docs/derived.md says why each is there, with the measurements):
 
-- each job's national range (``nationalMin``, ``nationalMax``, ``nationalBasis``, the rules of
-  ``queries/internal/national-ranges.rq``) and the national level the stored queries compare
+- each job's card (``card``: one JSON literal with what the career answers read of it, by the
+  rules of ``queries/internal/job-facts.rq``: referential, sector, labels, level, national
+  range, families, ROME links) and the national level the stored queries compare
   (``nationalLevel``: the rank of the level's exact alignment, or of a framework level);
 - each referential's counts (``referential-counts.rq``) and its jobs without ROME link;
 - each competence's number of jobs requiring it and of their referentials (directly, or for ROME
   items through the jobs' fiches);
-- each ROME fiche's items in one literal (``itemList``) and each ROME item's number of fiches
-  (``ficheCount``);
+- each ROME fiche's card (``card``: code, title, domaine and items) and each ROME item's number
+  of fiches (``ficheCount``);
 - the key of the job-title index made with it (``titleIndex``; the index itself, a sparse
   matrix, is a file of the store's cache folder: ``careers.titles``).
 
@@ -24,10 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ from .backends import Backend
 from .catalogue import internal
 from .namespaces import GRAPH, JG, JGD, JGID, XSD, graph_iri, referential_iri
 from .sparql import with_rows
+from .terms import display
 
 FORMAT = "1"  # the layout below; a reader finding another value computes instead
 
@@ -47,11 +51,10 @@ Triple = tuple[URIRef, URIRef, Node]
 REFERENTIAL_COUNTS = ("jobs", "levels", "jobsWithLevel", "jobsOnNationalFramework", "families",
                       "competences", "jobsLinkedToRome", "romeLinks", "progressions",
                       "proximities")
-JOB_PREDICATES = frozenset({JGD.nationalMin, JGD.nationalMax, JGD.nationalBasis,
-                            JGD.nationalLevel})
+JOB_PREDICATES = frozenset({JGD.card, JGD.nationalLevel})
 REFERENTIAL_PREDICATES = frozenset({JGD[c] for c in REFERENTIAL_COUNTS} | {JGD.unmappedJob})
 COUNT_PREDICATES = frozenset({JGD.requiredByJobs, JGD.requiredInReferentials})
-ROME_PREDICATES = frozenset({JGD.itemList, JGD.ficheCount})
+ROME_PREDICATES = frozenset({JGD.card, JGD.ficheCount})
 META_PREDICATES = frozenset({JGD.formatVersion, JGD.titleIndex})
 
 _ROME_BASE = f"{JGID}rome/"
@@ -96,11 +99,16 @@ def jobs_of(backend: Backend, refs: list[URIRef]) -> list[URIRef]:
 
 @dataclass
 class Rome:
-    """What the derived graph keeps of ROME: each fiche's items, each item's number of fiches."""
+    """What the derived graph keeps of ROME: each fiche's card (code, title, domaine, items) and
+    each item's number of fiches."""
 
-    items: dict[str, list[str]] = field(default_factory=dict)  # fiche IRI -> item IRIs, sorted
+    cards: dict[str, dict[str, Any]] = field(default_factory=dict)  # fiche IRI -> card
 
-    @property
+    @cached_property
+    def items(self) -> dict[str, list[str]]:
+        return {f: read_item_list(c.get("items", "")) for f, c in self.cards.items()}
+
+    @cached_property
     def spread(self) -> dict[str, int]:
         n: dict[str, int] = defaultdict(int)
         for items in self.items.values():
@@ -110,12 +118,36 @@ class Rome:
 
 
 def rome_facts(backend: Backend) -> Rome:
-    """The items every ROME fiche lists (jg:requires of each jg:RomeOccupation)."""
+    """Every ROME fiche's code, title, domaine and items (jg:requires)."""
     found: dict[str, set[str]] = defaultdict(set)
     for fiche, item in _select(backend, "derive-fiche-items"):
         if fiche is not None and item is not None:
             found[str(fiche)].add(str(item))
-    return Rome({f: sorted(items) for f, items in sorted(found.items())})
+    cards: dict[str, dict[str, Any]] = {}
+    for fiche, code, title, domain in _select(backend, "derive-fiche-cards"):
+        key = str(fiche)
+        card: dict[str, Any] = {"code": str(code), "title": str(title), "domain": str(domain)}
+        if key not in cards or _smaller(card, cards[key]):  # one of each, whatever the rows
+            cards[key] = card
+    joins: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for f1, f2, esco, label in _select(backend, "derive-esco-joins"):
+        if f1 is not None and f2 is not None:
+            joins[str(f1)].add((str(f2), str(esco), str(label or "")))
+    moves: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for source, target, prop in _select(backend, "derive-fiche-moves"):
+        if source is not None and target is not None:
+            moves[str(source)].add((str(target), str(prop).rsplit("#", 1)[-1]))
+    for key, card in cards.items():
+        card["items"] = item_list(sorted(found.get(key, ())))
+        # one label per joining occupation (two occupations of one label: it is there twice)
+        card["esco"] = [[f2, label] for f2, _, label in sorted(joins.get(key, ()),
+                                                                key=lambda x: (x[0], x[2], x[1]))]
+        card["moves"] = sorted(list(m) for m in moves.get(key, ()))
+    return Rome(dict(sorted(cards.items())))
+
+
+def _smaller(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (a["code"], a["title"], a["domain"]) < (b["code"], b["title"], b["domain"])
 
 
 def item_list(items: Iterable[str]) -> str:
@@ -124,31 +156,108 @@ def item_list(items: Iterable[str]) -> str:
 
 
 def read_item_list(text: str) -> list[str]:
-    """The item IRIs of an ``itemList`` literal (``item_list``'s inverse)."""
+    """The item IRIs of a fiche card's ``items`` (``item_list``'s inverse)."""
     return [t if ":" in t else _ROME_BASE + t for t in text.split()]
+
+
+def card_literal(card: Mapping[str, Any]) -> Literal:
+    """A card as the derived graph holds it: one JSON literal, keys sorted (same card, same
+    bytes)."""
+    return Literal(json.dumps(card, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 
 
 def rome_triples(rome: Rome) -> list[Triple]:
     out: list[Triple] = []
-    for fiche, items in rome.items.items():
-        out.append((URIRef(fiche), JGD.itemList, Literal(item_list(items))))
+    for fiche, card in rome.cards.items():
+        out.append((URIRef(fiche), JGD.card, card_literal(card)))
     for item, n in sorted(rome.spread.items()):
         out.append((URIRef(item), JGD.ficheCount, _int(n)))
     return out
 
 
+# --- job cards ------------------------------------------------------------------------------
+
+def _lang_matches(tag: str | None, lang: str) -> bool:
+    t = (tag or "").lower()
+    return t == lang or t.startswith(lang + "-")
+
+
+def _pick(labels: list[tuple[str, str]]) -> tuple[str, str]:
+    text, tag = min(labels)
+    return text, tag
+
+
+def job_cards(backend: Backend, jobs: list[URIRef] | None,
+              langs: Iterable[str] = ("fr", "en")) -> dict[str, dict[str, Any]]:
+    """What the career answers read of each job (all jobs when ``jobs`` is None), by the rules
+    of ``queries/internal/job-facts.rq``, from a few simple queries: referential, sector, label
+    in each language of ``langs`` (and its language tag), level notation and rank, national range,
+    families, ROME links. A job without a French preferred label has no card (job-facts leaves
+    it out too)."""
+    rows_of = ("job", jobs) if jobs is not None else None
+    if jobs is not None and not jobs:
+        return {}
+    refs: dict[str, set[str]] = defaultdict(set)
+    prefs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    alts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for job, ref, kind, label in _select(backend, "derive-job-labels", rows_of):
+        if job is None or ref is None or not isinstance(label, Literal):
+            continue
+        j = str(job)
+        refs[j].add(display(ref))
+        (prefs if str(kind) == "pref" else alts)[j].append((str(label), label.language or ""))
+    sectors: dict[str, set[str]] = defaultdict(set)
+    levels: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    families: dict[str, set[str]] = defaultdict(set)
+    for job, what, a, b in _select(backend, "derive-job-details", rows_of):
+        if job is None or a is None:
+            continue
+        j = str(job)
+        if str(what) == "sector":
+            sectors[j].add(display(a).removeprefix("sector/"))
+        elif str(what) == "level" and b is not None:
+            levels[j].add((str(a), int(str(b))))
+        elif str(what) == "family":
+            families[j].add(str(a).rsplit("/", 1)[-1])
+    national: dict[str, list[Any]] = {}
+    for job, lo, hi, basis in _select(backend, "derive-national-ranges", rows_of):
+        if job is not None and lo is not None and hi is not None:
+            national[str(job)] = [int(str(lo)), int(str(hi)), str(basis or "estimate")]
+    links: dict[str, list[list[str]]] = defaultdict(list)
+    for job, target, relation, basis, _ in _select(backend, "rome-links", rows_of):
+        if job is not None and target is not None:
+            links[str(job)].append([str(target), str(relation).rsplit("#", 1)[-1],
+                                    str(basis or "")])
+    cards: dict[str, dict[str, Any]] = {}
+    for j in sorted(refs):
+        french = [x for x in prefs[j] if _lang_matches(x[1], "fr")]
+        if not french:
+            continue
+        labels: dict[str, list[str]] = {}
+        for lang in langs:
+            own = [x for x in prefs[j] if _lang_matches(x[1], lang)]
+            alt = [x for x in alts[j] if _lang_matches(x[1], lang)]
+            labels[lang] = list(_pick(own or alt or french))
+        cards[j] = {
+            "referential": min(refs[j]),
+            "sector": min(sectors[j]) if sectors[j] else "",
+            "labels": labels,
+            "level": list(min(levels[j])) if levels[j] else None,
+            "national": national.get(j),
+            "families": sorted(families[j]),
+            "links": sorted(list(x) for x in {tuple(x) for x in links[j]}),
+        }
+    return cards
+
+
 def job_triples(backend: Backend, jobs: list[URIRef] | None) -> list[Triple]:
-    """National ranges and levels of ``jobs`` (all jobs when None)."""
+    """The cards and national levels of ``jobs`` (all jobs when None)."""
     out: list[Triple] = []
     rows_of = ("job", jobs) if jobs is not None else None
     if jobs is not None and not jobs:
         return out
-    for job, lo, hi, basis in _select(backend, "derive-national-ranges", rows_of):
-        if job is None or lo is None or hi is None:
-            continue
-        j = URIRef(str(job))
-        out += [(j, JGD.nationalMin, _int(int(str(lo)))), (j, JGD.nationalMax, _int(int(str(hi)))),
-                (j, JGD.nationalBasis, Literal(str(basis or "estimate")))]
+    for iri, card in job_cards(backend, jobs).items():
+        out.append((URIRef(iri), JGD.card, card_literal(card)))
     for job, level in _select(backend, "derive-national-levels", rows_of):
         if job is not None and level is not None:
             out.append((URIRef(str(job)), JGD.nationalLevel, _int(int(str(level)))))
@@ -163,11 +272,11 @@ def referential_triples(backend: Backend, refs: list[URIRef] | None) -> list[Tri
         return out
     known = set(refs) if refs is not None else set(referentials(backend))
     for row in _select(backend, "derive-referential-counts", rows_of):
-        ref = URIRef(str(row[0]))
-        if ref not in known:
+        counted = URIRef(str(row[0]))
+        if counted not in known:
             continue  # a sub-query row of something that is not a referential
         for name, value in zip(REFERENTIAL_COUNTS, row[1:], strict=True):
-            out.append((ref, JGD[name], _int(int(str(value or 0)))))
+            out.append((counted, JGD[name], _int(int(str(value or 0)))))
     for ref, job in _select(backend, "derive-unmapped-jobs", rows_of):
         if ref is not None and job is not None and URIRef(str(ref)) in known:
             out.append((URIRef(str(ref)), JGD.unmappedJob, URIRef(str(job))))
@@ -191,8 +300,8 @@ def contributions(backend: Backend, refs: list[URIRef] | None, rome: Rome) -> Co
         if ref is not None and job is not None and fiche is not None:
             needs[(str(ref), str(job))].update(rome.items.get(str(fiche), ()))
     out: Contribution = defaultdict(lambda: defaultdict(int))
-    for (ref, _), comps in needs.items():
-        per = out[ref]
+    for (owner, _), comps in needs.items():
+        per = out[owner]
         for c in comps:
             per[c] += 1
     return {r: dict(v) for r, v in out.items()}
@@ -474,10 +583,9 @@ def stored_totals(backend: Backend, competences: Iterable[str]) -> Totals:
 
 
 def stored_rome(backend: Backend) -> Rome:
-    """The fiches' items as the derived graph holds them (no ROME query)."""
-    rows = backend.select(internal("derived-item-lists").text).rows
-    return Rome({str(f): read_item_list(str(t)) for f, t in rows
-                 if f is not None and t is not None})
+    """The fiches' cards as the derived graph holds them (no ROME query)."""
+    rows = backend.select(internal("derived-fiche-cards").text).rows
+    return Rome({str(f): json.loads(str(t)) for f, t in rows if f is not None and t is not None})
 
 
 class Maker:

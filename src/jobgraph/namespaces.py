@@ -165,11 +165,10 @@ class JGD(DefinedNamespace):
     # the graph itself
     formatVersion: URIRef  # the derived graph's layout, so a reader knows it can use it
     titleIndex: URIRef  # key of the job-title index made with it (cache folder)
-    # a job
-    nationalMin: URIRef
-    nationalMax: URIRef
-    nationalBasis: URIRef
-    nationalLevel: URIRef  # the rank the stored queries compare (an exact alignment's)
+    # a job or a ROME fiche: what the answers read of it, in one JSON literal (derive.py)
+    card: URIRef
+    # a job: the national level the stored queries compare (an exact alignment's rank)
+    nationalLevel: URIRef
     # a referential: the counts of referential-overview, its jobs without ROME link
     jobs: URIRef
     levels: URIRef
@@ -185,8 +184,7 @@ class JGD(DefinedNamespace):
     # a competence (a referential's own or a ROME item): jobs requiring it, their referentials
     requiredByJobs: URIRef
     requiredInReferentials: URIRef
-    # ROME: a fiche's items in one literal, how many fiches list an item
-    itemList: URIRef
+    # ROME: how many fiches list an item
     ficheCount: URIRef
 
 

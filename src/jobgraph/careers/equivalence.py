@@ -101,6 +101,8 @@ class TitleIndex:
 
     def similarities(self, job: str) -> Any:
         """Cosine similarity of ``job``'s title to every job's (in ``self.jobs`` order)."""
+        if self.matrix is None:
+            return np.zeros(0)
         row = self.matrix[self.pos[job]]
         return np.asarray((self.matrix @ row.T).todense()).ravel()
 

@@ -240,7 +240,7 @@ def load_facts(backend: Backend, lang: str = "fr") -> Facts:
     for f1, f2, _, esco_label in backend.select(internal("esco-fiche-pairs").text).rows:
         esco[(str(f1), str(f2))].append(str(esco_label or ""))
     for facts_of_job in jobs.values():
-        facts_of_job.links.sort(key=lambda x: (-x.weight, x.fiche))
+        facts_of_job.links.sort(key=lambda x: (-x.weight, x.fiche, x.relation))
     for subject, kind, text in backend.select(internal("job-text").text).rows:
         if str(subject) in jobs and str(kind) == "mission":
             jobs[str(subject)].missions.append(str(text))

@@ -10,6 +10,7 @@ shipped job both ways).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -19,9 +20,8 @@ from rdflib.term import Node
 
 from ..backends import Backend
 from ..catalogue import internal
-from ..derive import available, read_item_list
+from ..derive import available, item_list, job_cards, read_item_list
 from ..sparql import with_rows
-from ..terms import display
 from .equivalence import TITLE_CANDIDATE, TitleIndex
 from .facts import (
     Certification,
@@ -35,6 +35,21 @@ from .facts import (
     place_of,
 )
 from .titles import index_for
+
+
+def job_of(iri: str, card: dict[str, Any], lang: str) -> JobFacts:
+    """A job's facts from its card (``derive.job_cards``), its label in ``lang``."""
+    label, tag = card["labels"].get(lang) or card["labels"]["fr"]
+    national = NationalRange(*card["national"]) if card.get("national") else None
+    level = card.get("level")
+    links = [Link(fiche, relation, basis) for fiche, relation, basis in card["links"]]
+    # the order facts.load_facts gives them (strongest first, then by fiche)
+    links.sort(key=lambda x: (-x.weight, x.fiche, x.relation))
+    return JobFacts(iri=iri, referential=card["referential"], sector=card["sector"],
+                    label=label, label_lang=tag or "fr",
+                    level=level[0] if level else None, level_rank=level[1] if level else None,
+                    national=national, families=tuple(card["families"]), links=links)
+
 
 # how many values one query binds at most (a VALUES block of a few thousand IRIs is parsed in
 # milliseconds; larger ones are split so that a server's request stays reasonable)
@@ -61,6 +76,7 @@ class Reader:
         self._referentials: set[str] = set()
         self._certifications = False
         self._missing: set[str] = set()  # jobs asked for that the graph does not hold
+        self._cards: dict[str, dict[str, Any]] = {}  # fiche -> its card (derived graph)
 
     # --- running queries ---------------------------------------------------------------------
 
@@ -91,29 +107,16 @@ class Reader:
         todo = {j for j in iris if j not in f.jobs and j not in self._missing}
         if not todo:
             return
-        found: dict[str, JobFacts] = {}
-        lang = {"lang": Literal(self.lang)}
-        query = "job-cards" if self.derived else "job-facts"
-        for row in self._rows(query, "job", todo, lang):
-            job, ref, sector, label, notation, rank, lo, hi, basis, families = row
-            national = NationalRange(int(str(lo)), int(str(hi)), str(basis or "estimate")) \
-                if lo is not None and hi is not None else None
-            found[str(job)] = JobFacts(
-                iri=str(job), referential=display(ref),
-                sector=display(sector).removeprefix("sector/") if sector is not None else "",
-                label=str(label), level=str(notation) if notation is not None else None,
-                level_rank=int(str(rank)) if rank is not None else None, national=national,
-                families=tuple(sorted(str(families or "").split())),
-                label_lang=getattr(label, "language", None) or "fr")
-        self._missing |= todo - set(found)
-        for job, target, relation, basis, _ in self._rows("rome-links", "job", found):
-            if str(job) in found:
-                found[str(job)].links.append(Link(str(target), str(relation).rsplit("#", 1)[-1],
-                                                  str(basis or "")))
-        for j in found.values():
-            j.links.sort(key=lambda x: (-x.weight, x.fiche))
-            f.add_job(j)
-        self.fiches({link.fiche for j in found.values() for link in j.links})
+        if self.derived:
+            cards = {str(j): json.loads(str(c)) for j, c in self._rows("derived-cards", "subject",
+                                                                       todo)
+                     if c is not None}
+        else:
+            cards = job_cards(self.backend, [URIRef(j) for j in sorted(todo)], (self.lang,))
+        self._missing |= todo - set(cards)
+        for iri, card in cards.items():
+            f.add_job(job_of(iri, card, self.lang))
+        self.fiches({x[0] for card in cards.values() for x in card["links"]})
 
     def fiches(self, iris: Iterable[str], *, full: bool = False) -> None:
         """Hold the fiches ``iris``: code, title, domaine and the IRIs of their items (``full``:
@@ -139,21 +142,28 @@ class Reader:
         todo = wanted - set(f.fiches)
         if not todo:
             return
+        cards: dict[str, dict[str, Any]] = {}
         if self.derived:
-            for fiche, code, title, domain, items in self._rows("fiche-cards", "fiche", todo):
-                card = Fiche(str(fiche), str(code), str(title), str(domain))
-                for i in read_item_list(str(items)) if items is not None else []:
-                    card.items[i] = Item(i, "", "competence", "")
-                f.add_fiche(card)
-            return
-        cards: dict[str, Fiche] = {}
-        for fiche, code, title, domain, _ in self._rows("fiche-cards", "fiche", todo):
-            cards[str(fiche)] = Fiche(str(fiche), str(code), str(title), str(domain))
-        for fiche, item in self._rows("fiche-items", "fiche", cards):
-            if item is not None:
-                cards[str(fiche)].items[str(item)] = Item(str(item), "", "competence", "")
-        for card in cards.values():
-            f.add_fiche(card)
+            for subject, text in self._rows("derived-cards", "subject", todo):
+                if text is not None:
+                    cards[str(subject)] = json.loads(str(text))
+        else:
+            for subject, code, title, domain in self._rows("fiche-cards", "fiche", todo):
+                cards.setdefault(str(subject), {"code": str(code), "title": str(title),
+                                                "domain": str(domain), "items": ""})
+            items: dict[str, list[str]] = defaultdict(list)
+            for subject, item in self._rows("fiche-items", "fiche", cards):
+                if item is not None:
+                    items[str(subject)].append(str(item))
+            for key, made in cards.items():
+                made["items"] = item_list(sorted(items.get(key, ())))
+        for key, card in cards.items():
+            if self.derived:
+                self._cards[key] = card
+            held = Fiche(key, card["code"], card["title"], card["domain"])
+            for i in read_item_list(card["items"]):
+                held.items[i] = Item(i, "", "competence", "")
+            f.add_fiche(held)
 
     def linked(self, fiches: Iterable[str]) -> set[str]:
         """Hold every job linked to the fiches ``fiches``; their IRIs."""
@@ -171,8 +181,14 @@ class Reader:
         if not todo:
             return
         pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for f1, f2, _, label in self._rows("esco-fiche-pairs", "fiche1", todo):
-            pairs[(str(f1), str(f2))].append(str(label or ""))
+        if self.derived:  # in the fiches' cards (every join, to fiches without jobs too)
+            self.fiches(todo)
+            for one in todo:
+                for other, name in self._cards.get(one, {}).get("esco", []):
+                    pairs[(one, other)].append(name)
+        else:
+            for f1, f2, _, label in self._rows("esco-fiche-pairs", "fiche1", todo):
+                pairs[(str(f1), str(f2))].append(str(label or ""))
         self.facts.add_esco(dict(pairs))
         self._esco |= todo
 
@@ -193,10 +209,16 @@ class Reader:
         if not todo:
             return
         found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for source, target, prop in self._rows("fiche-moves", "source", todo):
-            found[str(source)].append((str(target), str(prop).rsplit("#", 1)[-1]))
-        for source in todo:
-            self.facts.mobility[source] = sorted(found.get(source, []))
+        if self.derived:  # in the fiches' cards (every edge, to fiches without jobs too)
+            self.fiches(todo)
+            for start in todo:
+                for end, how in self._cards.get(start, {}).get("moves", []):
+                    found[start].append((end, how))
+        else:
+            for source, target, prop in self._rows("fiche-moves", "source", todo):
+                found[str(source)].append((str(target), str(prop).rsplit("#", 1)[-1]))
+        for key in todo:
+            self.facts.mobility[key] = sorted(found.get(key, []))
         self._moves |= todo
 
     def steps(self, jobs: Iterable[str]) -> None:
