@@ -43,7 +43,7 @@ from .namespaces import GRAPH, JG, JGD, JGID, XSD, graph_iri, referential_iri
 from .sparql import with_rows
 from .terms import display
 
-FORMAT = "1"  # the layout below; a reader finding another value computes instead
+FORMAT = "2"  # the layout below; a reader finding another value computes instead
 
 Triple = tuple[URIRef, URIRef, Node]
 
