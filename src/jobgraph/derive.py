@@ -129,10 +129,7 @@ def rome_facts(backend: Backend) -> Rome:
         card: dict[str, Any] = {"code": str(code), "title": str(title), "domain": str(domain)}
         if key not in cards or _smaller(card, cards[key]):  # one of each, whatever the rows
             cards[key] = card
-    joins: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
-    for f1, f2, esco, label in _select(backend, "derive-esco-joins"):
-        if f1 is not None and f2 is not None:
-            joins[str(f1)].add((str(f2), str(esco), str(label or "")))
+    joins = esco_joins(backend)
     moves: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for source, target, prop in _select(backend, "derive-fiche-moves"):
         if source is not None and target is not None:
@@ -144,6 +141,31 @@ def rome_facts(backend: Backend) -> Rome:
                                                                 key=lambda x: (x[0], x[2], x[1]))]
         card["moves"] = sorted(list(m) for m in moves.get(key, ()))
     return Rome(dict(sorted(cards.items())))
+
+
+def esco_joins(backend: Backend) -> dict[str, set[tuple[str, str, str]]]:
+    """For each fiche, the (other fiche, ESCO occupation, its label) one ESCO occupation joins
+    it to: the occupation matches an appellation of each (esco-fiche-pairs' rule)."""
+    fiches_of: dict[str, set[str]] = defaultdict(set)  # appellation -> fiches
+    matched: dict[str, set[str]] = defaultdict(set)  # occupation -> appellations
+    labels: dict[str, set[str]] = defaultdict(set)
+    for appellation, fiche, esco, label in _select(backend, "derive-esco-matches"):
+        if appellation is None:
+            continue
+        if fiche is not None:
+            fiches_of[str(appellation)].add(str(fiche))
+        elif esco is not None:
+            matched[str(esco)].add(str(appellation))
+            labels[str(esco)].add(str(label or ""))
+    joins: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for occupation, appellations in matched.items():
+        fiches = {f for a in appellations for f in fiches_of.get(a, ())}
+        for one in fiches:
+            for other in fiches:
+                if one != other:
+                    for name in labels[occupation]:
+                        joins[one].add((other, occupation, name))
+    return joins
 
 
 def _smaller(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -704,3 +726,67 @@ def job_titles_of(backend: Backend, lang: str, jobs: list[URIRef]) -> list[tuple
                      nested=backend.name == "oxigraph")
     rows = backend.select(text, {"lang": Literal(lang)}).rows
     return sorted((str(j), str(t)) for j, t in rows if j is not None and t is not None)
+
+
+# --- the validation check ---------------------------------------------------------------------
+
+CHECK_RULE = "qc:derived-graph"
+SHOWN = 20  # subjects named one by one; the others counted in one more finding
+
+
+def stale(backend: Backend) -> tuple[list[Any], str]:
+    """The validation check (``validate``): the derived graph of ``backend`` against a
+    recomputation from its other graphs. One finding per subject whose derived triples differ
+    (the first ``SHOWN``, then one finding counting the others); a note saying what was
+    compared."""
+    from .findings import Finding, Note
+
+    found = marker(backend)
+    if found.get("format") != FORMAT:
+        note = Note("no derived graph of format " + FORMAT + " (pushed from another build?): "
+                    "the answers compute what it would hold",
+                    "pas de graphe dérivé au format " + FORMAT + " (chargé depuis une autre "
+                    "construction ?) : les réponses calculent ce qu'il contiendrait")
+        return [], note
+    have = stored(backend)
+    want = set(derive(backend).triples())
+    missing, extra = want - have, have - want
+    by_subject: dict[str, list[tuple[str, Triple]]] = defaultdict(list)
+    for t in missing:
+        by_subject[str(t[0])].append(("missing", t))
+    for t in extra:
+        by_subject[str(t[0])].append(("extra", t))
+    out: list[Any] = []
+    for subject in sorted(by_subject)[:SHOWN]:
+        diffs = by_subject[subject]
+        preds = sorted({str(t[1]).rsplit("#", 1)[-1] for _, t in diffs})
+        n_missing = sum(1 for k, _ in diffs if k == "missing")
+        n_extra = len(diffs) - n_missing
+        out.append(Finding(
+            severity="violation", rule=CHECK_RULE, rule_name="derived graph equals a recomputation",
+            message=(f"Le graphe dérivé ne correspond plus aux données pour {subject} "
+                     f"({', '.join(preds)} : {n_missing} triplet(s) manquant(s), {n_extra} en "
+                     "trop) : reconstruire le store (jobgraph build)"),
+            message_en=(f"The derived graph no longer matches the data for {subject} "
+                        f"({', '.join(preds)}: {n_missing} triple(s) missing, {n_extra} extra): "
+                        "rebuild the store (jobgraph build)"),
+            focus=subject, path=" ".join(f"jgd:{p}" for p in preds),
+            value=f"{n_missing} missing, {n_extra} extra",
+            expected="le graphe dérivé recalculé", expected_en="the derived graph recomputed",
+            referential=_referential_id(subject) if subject.startswith(str(JGID)) else None,
+            kind="qc"))
+    rest = sorted(by_subject)[SHOWN:]
+    if rest:
+        out.append(Finding(
+            severity="violation", rule=CHECK_RULE, rule_name="derived graph equals a recomputation",
+            message=(f"Le graphe dérivé diffère aussi pour {len(rest)} autre(s) ressource(s) : "
+                     "reconstruire le store (jobgraph build)"),
+            message_en=(f"The derived graph differs for {len(rest)} other resource(s) too: "
+                        "rebuild the store (jobgraph build)"),
+            value=f"{len(rest)} more", expected="le graphe dérivé recalculé",
+            expected_en="the derived graph recomputed", kind="qc"))
+    note = Note(f"derived graph compared with a recomputation: {len(have)} triples, "
+                f"{len(missing)} missing, {len(extra)} extra",
+                f"graphe dérivé comparé à un recalcul : {len(have)} triplets, "
+                f"{len(missing)} manquant(s), {len(extra)} en trop")
+    return out, note
