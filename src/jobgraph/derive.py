@@ -545,15 +545,15 @@ def plan(previous: Mapping[str, Any] | None, *, changed: set[str], removed: set[
     """The parts to make again when the graphs ``changed`` (IRIs, new ones included) and
     ``removed`` were replaced in a store whose derived graph was described by ``previous``."""
     special = {str(GRAPH.ONTOLOGY), str(GRAPH.ROME)}
-    # the dataset description changes with every build and no derived fact reads it
-    changed = changed - _NOT_REFERENTIALS
-    removed = removed - _NOT_REFERENTIALS
     if not previous or previous.get("format") != FORMAT:
         return Plan(True, reason="no derived graph of this format in the previous store")
     if previous.get("code") != code:
         return Plan(True, reason="the derivation's code or queries changed")
     if (changed | removed) & special:
         return Plan(True, reason="ROME or the ontology changed")
+    # the dataset description changes with every build and no derived fact reads it
+    changed = changed - _NOT_REFERENTIALS
+    removed = removed - _NOT_REFERENTIALS
     touched = {g.rsplit("/", 1)[-1] for g in changed | removed}
     refs = set(touched)
     # a referential naming a changed one (its scale, its levels' alignments) is made again too;
@@ -790,3 +790,10 @@ def stale(backend: Backend) -> tuple[list[Any], str]:
                 f"graphe dérivé comparé à un recalcul : {len(have)} triplets, "
                 f"{len(missing)} manquant(s), {len(extra)} en trop")
     return out, note
+
+
+def fill(store: Any, *, cache_dir: Path | None = None) -> dict[str, Any]:
+    """Make the whole derived graph of an open pyoxigraph ``store`` (a store loaded from a TriG
+    file, the tests' fixture); what a build's manifest would keep of it."""
+    state = Maker(store, Plan(True, reason="filled"), cache_dir=cache_dir).after()
+    return state
