@@ -39,7 +39,7 @@ from rdflib.term import Node
 
 from .backends import Backend
 from .catalogue import internal
-from .namespaces import GRAPH, JG, JGD, JGID, XSD, graph_iri, referential_iri
+from .namespaces import GRAPH, JGD, JGID, XSD, referential_iri
 from .sparql import with_rows
 from .terms import display
 
@@ -272,18 +272,26 @@ def job_cards(backend: Backend, jobs: list[URIRef] | None,
     return cards
 
 
-def job_triples(backend: Backend, jobs: list[URIRef] | None) -> list[Triple]:
-    """The cards and national levels of ``jobs`` (all jobs when None)."""
+def job_part(backend: Backend, jobs: list[URIRef] | None
+             ) -> tuple[list[Triple], dict[str, dict[str, Any]]]:
+    """The cards and national levels of ``jobs`` (all jobs when None), and the cards."""
     out: list[Triple] = []
     rows_of = ("job", jobs) if jobs is not None else None
     if jobs is not None and not jobs:
-        return out
-    for iri, card in job_cards(backend, jobs).items():
+        return out, {}
+    cards = job_cards(backend, jobs)
+    for iri, card in cards.items():
         out.append((URIRef(iri), JGD.card, card_literal(card)))
     for job, level in _select(backend, "derive-national-levels", rows_of):
         if job is not None and level is not None:
             out.append((URIRef(str(job)), JGD.nationalLevel, _int(int(str(level)))))
-    return out
+    return out, cards
+
+
+def titles_of(cards: Mapping[str, Mapping[str, Any]], lang: str) -> list[tuple[str, str]]:
+    """(job, title) of the jobs of ``cards``, the title their label in ``lang`` (the rule of
+    derive-job-titles: the title index is made of these)."""
+    return sorted((job, str(card["labels"][lang][0])) for job, card in cards.items())
 
 
 def referential_triples(backend: Backend, refs: list[URIRef] | None) -> list[Triple]:
@@ -406,9 +414,10 @@ def derive(backend: Backend, *, rome: Rome | None = None) -> Derived:
     rome = rome or rome_facts(backend)
     totals = Totals()
     totals.add(contributions(backend, None, rome))
-    return Derived(rome=rome_triples(rome), jobs=job_triples(backend, None),
+    jobs, cards = job_part(backend, None)
+    return Derived(rome=rome_triples(rome), jobs=jobs,
                    referentials=referential_triples(backend, None), totals=totals,
-                   titles={lang: job_titles(backend, lang) for lang in LANGS})
+                   titles={lang: titles_of(cards, lang) for lang in LANGS})
 
 
 def stored(backend: Backend) -> set[Triple]:
@@ -455,41 +464,7 @@ def forget(backend: Backend) -> None:
         _AVAILABLE.pop(backend, None)
 
 
-def graph_of(ref_id: str) -> str:
-    return str(graph_iri(ref_id))
 
-
-def ref_iri(graph: str) -> URIRef:
-    return referential_iri(graph.rsplit("/", 1)[-1])
-
-
-__all__ = [
-    "FORMAT",
-    "JG",
-    "JGD",
-    "Derived",
-    "Rome",
-    "Totals",
-    "available",
-    "contributions",
-    "derive",
-    "forget",
-    "graph_of",
-    "item_list",
-    "job_titles",
-    "job_triples",
-    "jobs_of",
-    "marker",
-    "read_item_list",
-    "ref_iri",
-    "referential_triples",
-    "referentials",
-    "rome_facts",
-    "rome_triples",
-    "stored",
-    "title_triples",
-    "titles_key",
-]
 
 
 # --- at build time ------------------------------------------------------------------------------
@@ -675,7 +650,8 @@ class Maker:
 
         _remove(self.store, JOB_PREDICATES | REFERENTIAL_PREDICATES, outside)
         jobs = jobs_of(self.backend, refs)
-        new = job_triples(self.backend, jobs) + referential_triples(self.backend, refs)
+        new, cards = job_part(self.backend, jobs)
+        new += referential_triples(self.backend, refs)
         # the competence counts, by difference: what the referentials contributed before, out;
         # what they contribute now, in
         contribution = contributions(self.backend, refs, self.rome)
@@ -696,8 +672,7 @@ class Maker:
                 titles[lang] = job_titles(self.backend, lang)
                 continue
             kept = [(j, t) for j, t in previous if _referential_id(j) not in ids]
-            fresh = job_titles_of(self.backend, lang, jobs)
-            titles[lang] = sorted(kept + fresh)
+            titles[lang] = sorted(kept + titles_of(cards, lang))
         self.store.bulk_load(input=_ox_nquads(new), format=ox.RdfFormat.N_QUADS)
         return titles
 
@@ -716,16 +691,6 @@ class Maker:
             for lang, t in titles.items():
                 save_titles(self.cache_dir, keys[lang], t)
         return keys
-
-
-def job_titles_of(backend: Backend, lang: str, jobs: list[URIRef]) -> list[tuple[str, str]]:
-    """``job_titles`` for ``jobs`` alone."""
-    if not jobs:
-        return []
-    text = with_rows(internal("derive-job-titles").text, "job", jobs,
-                     nested=backend.name == "oxigraph")
-    rows = backend.select(text, {"lang": Literal(lang)}).rows
-    return sorted((str(j), str(t)) for j, t in rows if j is not None and t is not None)
 
 
 # --- the validation check ---------------------------------------------------------------------
@@ -797,3 +762,11 @@ def fill(store: Any, *, cache_dir: Path | None = None) -> dict[str, Any]:
     file, the tests' fixture); what a build's manifest would keep of it."""
     state = Maker(store, Plan(True, reason="filled"), cache_dir=cache_dir).after()
     return state
+
+
+__all__ = ["CHECK_RULE", "FORMAT", "Derived", "Maker", "Plan", "Rome", "Totals", "available",
+           "card_literal", "code_digest", "contributions", "dependencies", "derive", "esco_joins",
+           "fill", "forget", "item_list", "job_cards", "job_part", "job_titles", "jobs_of",
+           "marker", "plan", "read_item_list", "referential_triples", "referentials",
+           "rome_facts", "rome_triples", "stale", "stored", "stored_rome", "stored_totals",
+           "title_triples", "titles_key", "titles_of"]
