@@ -117,7 +117,8 @@ def next_steps_answer(backend: Backend, bindings: Mapping[str, Node], lang: str,
     me = facts.jobs[job]
     max_steps = int(str(bindings.get("maxSteps", 3)))
     rows = []
-    for s in next_steps(facts, titles, job, max_steps=max_steps, lang=lang):
+    for s in next_steps(facts, titles, job, max_steps=max_steps, lang=lang,
+                        equivalent=reader.equivalent.get(job)):
         values = {
             "kind": Literal(s.kind), "next": URIRef(s.job.iri),
             "nextLabel": Literal(s.job.label, lang=s.job.label_lang),

@@ -89,6 +89,7 @@ class TitleIndex:
         keys = [title_key(label) or label for _, label in titles]
         vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
         self.matrix = vectorizer.fit_transform(keys) if keys else None
+        self._last: dict[str, Any] = {}
 
     @classmethod
     def of_matrix(cls, jobs: list[str], matrix: Any) -> TitleIndex:
@@ -97,14 +98,22 @@ class TitleIndex:
         index.jobs = jobs
         index.pos = {j: i for i, j in enumerate(jobs)}
         index.matrix = matrix
+        index._last = {}
         return index
 
     def similarities(self, job: str) -> Any:
         """Cosine similarity of ``job``'s title to every job's (in ``self.jobs`` order)."""
         if self.matrix is None:
             return np.zeros(0)
-        row = self.matrix[self.pos[job]]
-        return np.asarray((self.matrix @ row.T).todense()).ravel()
+        found = self._last.get(job)
+        if found is None:
+            row = self.matrix[self.pos[job]]
+            found = np.asarray((self.matrix @ row.T).todense()).ravel()
+            # the last few (a question asks for the same job's twice or more)
+            if len(self._last) >= 8:
+                self._last.pop(next(iter(self._last)))
+            self._last[job] = found
+        return found
 
 
 def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:

@@ -18,11 +18,11 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from ..backends import Backend
+from ..backends import Backend, OxigraphBackend
 from ..catalogue import internal
 from ..derive import available, item_list, job_cards, read_item_list
 from ..sparql import with_rows
-from .equivalence import TITLE_CANDIDATE, TitleIndex
+from .equivalence import TITLE_CANDIDATE, EquivalentsAnswer, TitleIndex
 from .facts import (
     Certification,
     Facts,
@@ -77,6 +77,8 @@ class Reader:
         self._certifications = False
         self._missing: set[str] = set()  # jobs asked for that the graph does not hold
         self._cards: dict[str, dict[str, Any]] = {}  # fiche -> its card (derived graph)
+        # the equivalents computed on the way (next steps start from them)
+        self.equivalent: dict[str, EquivalentsAnswer] = {}
 
     # --- running queries ---------------------------------------------------------------------
 
@@ -90,6 +92,21 @@ class Reader:
             chunk = [URIRef(v) for v in todo[i:i + CHUNK]]
             out += self.backend.select(with_rows(text, var, chunk, nested=nested),
                                        bindings or {}).rows
+        return out
+
+    def _texts(self, name: str, var: str, values: Iterable[str]) -> list[tuple[str | None, ...]]:
+        """``_rows`` as plain text (IRIs and literals' lexical forms): on the embedded store,
+        read without making rdflib terms (a third of the time of a question at ×100 went into
+        making them for the cards, only to read their text)."""
+        if not isinstance(self.backend, OxigraphBackend):
+            return [tuple(None if t is None else str(t) for t in row)
+                    for row in self._rows(name, var, values)]
+        todo = sorted(set(values))
+        out: list[tuple[str | None, ...]] = []
+        text = internal(name).text
+        for i in range(0, len(todo), CHUNK):
+            chunk = [URIRef(v) for v in todo[i:i + CHUNK]]
+            out += self.backend.select_text(with_rows(text, var, chunk))
         return out
 
     @property
@@ -108,8 +125,8 @@ class Reader:
         if not todo:
             return
         if self.derived:
-            cards = {str(j): json.loads(str(c)) for j, c in self._rows("derived-cards", "subject",
-                                                                       todo)
+            cards = {str(j): json.loads(c) for j, c in self._texts("derived-cards", "subject",
+                                                                   todo)
                      if c is not None}
         else:
             cards = job_cards(self.backend, [URIRef(j) for j in sorted(todo)], (self.lang,))
@@ -144,17 +161,17 @@ class Reader:
             return
         cards: dict[str, dict[str, Any]] = {}
         if self.derived:
-            for subject, text in self._rows("derived-cards", "subject", todo):
+            for subject, text in self._texts("derived-cards", "subject", todo):
                 if text is not None:
-                    cards[str(subject)] = json.loads(str(text))
+                    cards[str(subject)] = json.loads(text)
         else:
-            for subject, code, title, domain in self._rows("fiche-cards", "fiche", todo):
-                cards.setdefault(str(subject), {"code": str(code), "title": str(title),
-                                                "domain": str(domain), "items": ""})
+            for fiche, code, title, domain in self._rows("fiche-cards", "fiche", todo):
+                cards.setdefault(str(fiche), {"code": str(code), "title": str(title),
+                                              "domain": str(domain), "items": ""})
             items: dict[str, list[str]] = defaultdict(list)
-            for subject, item in self._rows("fiche-items", "fiche", cards):
+            for fiche, item in self._rows("fiche-items", "fiche", cards):
                 if item is not None:
-                    items[str(subject)].append(str(item))
+                    items[str(fiche)].append(str(item))
             for key, made in cards.items():
                 made["items"] = item_list(sorted(items.get(key, ())))
         for key, card in cards.items():
@@ -170,7 +187,7 @@ class Reader:
         wanted = set(fiches)
         todo = wanted - self._linked
         if todo:
-            self.jobs({str(job) for _, job in self._rows("jobs-on-fiches", "fiche", todo)
+            self.jobs({job for _, job in self._texts("jobs-on-fiches", "fiche", todo)
                        if job is not None})
             self._linked |= todo
         return {j for fiche in wanted for j in self.facts.by_fiche.get(fiche, ())}
@@ -285,7 +302,8 @@ class Reader:
         own = [link.fiche for link in me.links]
         self.moves(own)
         self.linked({to for fiche in own for to, _ in self.facts.mobility.get(fiche, [])})
-        eq = [e.job.iri for e in equivalents(self.facts, self.titles, job, lang=self.lang).rows]
+        self.equivalent[job] = equivalents(self.facts, self.titles, job, lang=self.lang)
+        eq = [e.job.iri for e in self.equivalent[job].rows]
         self.steps(eq)
         self.jobs(t for e in eq for t, _ in self.facts.progressions.get(e, []))
         return True
