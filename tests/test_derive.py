@@ -197,6 +197,7 @@ def test_answers_read_in_part_are_those_of_every_job_read_whole(
     class Whole:
         def __init__(self, backend: Any, lang: str) -> None:
             self.facts, self.titles = facts_for(backend, lang)
+            self.equivalent: dict[str, Any] = {}
 
         def for_equivalents(self, job: str) -> bool:
             return True
