@@ -261,3 +261,79 @@ def test_shipped_answers_the_same_with_and_without_the_derived_graph(
         params = {"from": a, "to": b}
         assert _rows(with_derived, "competence-gap", params) == \
             _rows(without, "competence-gap", params)
+
+
+# --- stored queries reading the derived graph ------------------------------------------------
+
+def _twins() -> list[str]:
+    from jobgraph.catalogue import list_queries
+
+    return [q.name for q in list_queries() if q.derived is not None]
+
+
+def test_twins_are_stored_queries_with_the_same_columns() -> None:
+    import re
+
+    from jobgraph.catalogue import get_query, query_dir
+
+    names = sorted(p.stem for p in (query_dir() / "derived").glob("*.rq"))
+    assert names == sorted(_twins()) and len(names) >= 6
+    for name in names:
+        q = get_query(name)
+        assert q.derived is not None
+        head = re.search(r"SELECT\s+(DISTINCT\s+)?(.*?)\bWHERE", q.derived, re.S)
+        assert head is not None
+        projected = re.findall(r"\?(\w+)\)?\s*(?=\?|\(|$)", head.group(2).replace("\n", " ") + " ")
+        assert [v for v in projected if v in q.returns] == q.returns, name
+        assert "jgd:" in q.derived and f"# name: {name}" in q.derived
+
+
+@pytest.mark.parametrize("name", _twins())
+def test_twins_give_the_rows_of_their_query(name: str, derived: OxigraphBackend) -> None:
+    from jobgraph.catalogue import get_query
+    from jobgraph.queries import bind_params, text_for
+
+    q = get_query(name)
+    assert text_for(q, derived) == q.derived
+    for params in CASES[name]:
+        bindings = bind_params(derived, q, params)
+        twin = derived.select(q.derived or "", bindings)
+        own = derived.select(q.text, bindings)
+        assert twin.canonical(q.lists) == own.canonical(q.lists), params
+        # in the same order, where the query sets one
+        if "ORDER BY" in q.text:
+            assert _ordered(twin, q.lists) == _ordered(own, q.lists), params
+
+
+def _ordered(result: Any, lists: Any) -> list[tuple[str, ...]]:
+    from jobgraph.terms import canonical
+
+    return [tuple(canonical(t, as_list=v in lists) for v, t in zip(result.variables, row,
+                                                                    strict=True))
+            for row in result.rows]
+
+
+def test_shipped_twins_give_the_rows_of_their_query(shipped_store: Path) -> None:
+    from jobgraph.catalogue import get_query
+    from jobgraph.queries import bind_params
+    from jobgraph.workspace import Workspace
+
+    ws = Workspace(shipped_store)
+    backend = OxigraphBackend.open(ws.db, workspace=ws)
+    sets = {"equivalent-jobs": [{"job": "missions-locales/assistant-administratif"},
+                                {"job": "tp-cagea/charge-accueil-gestion-administrative"}],
+            "next-steps": [{"job": "missions-locales/assistant-administratif"},
+                           {"job": "photographie-2024/studios-photographe-1"}],
+            "cross-sector-moves": [{"job": "missions-locales/assistant-administratif"},
+                                   {"job": "cci-2015/juriste"}],
+            "unmapped-jobs": [{}, {"referential": f"{ID}cci-2015"}],
+            "referential-overview": [{}, {"lang": "en"}],
+            "competence-usage": [{}, {"minJobs": "2"}]}
+    for name in _twins():
+        q = get_query(name)
+        for params in sets[name]:
+            bindings = bind_params(backend, q, params)
+            twin = backend.select(q.derived or "", bindings)
+            own = backend.select(q.text, bindings)
+            assert twin.canonical(q.lists) == own.canonical(q.lists), (name, params)
+            assert twin.rows or name == "unmapped-jobs"  # every shipped job has a ROME link

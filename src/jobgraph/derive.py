@@ -43,7 +43,7 @@ from .namespaces import GRAPH, JGD, JGID, XSD, referential_iri
 from .sparql import with_rows
 from .terms import display
 
-FORMAT = "2"  # the layout below; a reader finding another value computes instead
+FORMAT = "3"  # the layout below; a reader finding another value computes instead
 
 Triple = tuple[URIRef, URIRef, Node]
 
@@ -56,6 +56,7 @@ REFERENTIAL_PREDICATES = frozenset({JGD[c] for c in REFERENTIAL_COUNTS} | {JGD.u
 COUNT_PREDICATES = frozenset({JGD.requiredByJobs, JGD.requiredInReferentials})
 ROME_PREDICATES = frozenset({JGD.card, JGD.ficheCount})
 META_PREDICATES = frozenset({JGD.formatVersion, JGD.titleIndex})
+SECTOR_PREDICATES = frozenset({JGD.sectorLabel})
 
 _ROME_BASE = f"{JGID}rome/"
 
@@ -313,6 +314,13 @@ def referential_triples(backend: Backend, refs: list[URIRef] | None) -> list[Tri
     return out
 
 
+def sector_triples(backend: Backend) -> list[Triple]:
+    """Each sector's labels, once (a global part: made again at every build, a few rows)."""
+    return sorted((URIRef(str(s)), JGD.sectorLabel, label)
+                  for s, label in _select(backend, "derive-sector-labels")
+                  if s is not None and isinstance(label, Literal))
+
+
 Contribution = dict[str, dict[str, int]]  # referential IRI -> competence IRI -> jobs
 
 
@@ -397,6 +405,7 @@ class Derived:
     rome: list[Triple]
     jobs: list[Triple]
     referentials: list[Triple]
+    sectors: list[Triple]
     totals: Totals
     titles: dict[str, list[tuple[str, str]]]  # lang -> (job, title)
 
@@ -406,7 +415,7 @@ class Derived:
     def triples(self) -> list[Triple]:
         meta: list[Triple] = [(GRAPH.DERIVED, JGD.formatVersion, Literal(FORMAT))]
         return (meta + title_triples(self.keys()) + self.rome + self.jobs + self.referentials
-                + self.totals.triples())
+                + self.sectors + self.totals.triples())
 
 
 def derive(backend: Backend, *, rome: Rome | None = None) -> Derived:
@@ -416,7 +425,8 @@ def derive(backend: Backend, *, rome: Rome | None = None) -> Derived:
     totals.add(contributions(backend, None, rome))
     jobs, cards = job_part(backend, None)
     return Derived(rome=rome_triples(rome), jobs=jobs,
-                   referentials=referential_triples(backend, None), totals=totals,
+                   referentials=referential_triples(backend, None),
+                   sectors=sector_triples(backend), totals=totals,
                    titles={lang: titles_of(cards, lang) for lang in LANGS})
 
 
@@ -662,6 +672,8 @@ class Maker:
         touched_set = set(touched)
         _remove(self.store, COUNT_PREDICATES, lambda s: s not in touched_set)
         new += totals.triples()
+        _remove(self.store, SECTOR_PREDICATES, lambda s: False)
+        new += sector_triples(self.backend)
         # the titles: the unchanged referentials' from the previous index, the others read again
         titles: dict[str, list[tuple[str, str]]] = {}
         from .careers.titles import read_titles

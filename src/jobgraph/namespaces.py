@@ -181,6 +181,8 @@ class JGD(DefinedNamespace):
     progressions: URIRef
     proximities: URIRef
     unmappedJob: URIRef
+    # a sector: its labels, each once (the referentials' graphs each state them)
+    sectorLabel: URIRef
     # a competence (a referential's own or a ROME item): jobs requiring it, their referentials
     requiredByJobs: URIRef
     requiredInReferentials: URIRef
