@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,9 +17,9 @@ from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
 from . import __version__, derive
-from .convert import Triple, convert
+from .convert import Triple, convert_referential
 from .dataset import Description, GraphPart, describe
-from .load import load
+from .load import load, load_referential
 from .model import Dataset
 from .namespaces import GRAPH, graph_iri
 from .resources import resource_dir
@@ -148,6 +150,21 @@ class Assembled:
     summaries: list[GraphSummary]
     about: Description | None = None
     description: list[Triple] = field(default_factory=list)  # the dataset graph's triples
+    # graphs a build took from its cache instead of converting (their referential's files did
+    # not change since it was converted into the store): digest, triples, dependencies
+    known: dict[URIRef, dict[str, Any]] = field(default_factory=dict)
+    _texts: dict[URIRef, str] = field(default_factory=dict, repr=False)
+
+    def text(self, graph: URIRef) -> str:
+        """The N-Quads of one of the small graphs, made once."""
+        found = self._texts.get(graph)
+        if found is None:
+            found = self._texts[graph] = nquads({graph: self.small_graphs()[graph]})
+        return found
+
+    def digest(self, graph: URIRef) -> str:
+        known = self.known.get(graph)
+        return str(known["digest"]) if known else _graph_digest(self.text(graph))
 
     def small_graphs(self) -> dict[URIRef, list[Triple]]:
         """The graphs kept as triples: ``graphs`` and the dataset description."""
@@ -174,31 +191,121 @@ class Assembled:
         raise ValueError(f"unknown format {fmt}")
 
 
-def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True) -> Assembled:
+def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True,
+             unchanged: dict[str, str] | None = None) -> Assembled:
     """Load and convert everything: the named graphs and a summary per graph (ROME left out
-    when ``rome`` is false: the curated data alone, for reading its locations and acceptances)."""
-    ds = load(data_dir)
+    when ``rome`` is false: the curated data alone, for reading its locations and acceptances).
+
+    ``unchanged``: the digests of the graphs the store holds (a build into an existing store).
+    Then each referential folder is read from the cache when its files did not change, and its
+    graph is not converted when the store holds it as it would be made (``Assembled.known``): a
+    maintainer's rebuild reads and converts the referentials that changed, not all of them.
+    """
+    cached = unchanged is not None
+    ds = load(data_dir, read=_cached_reader(cache_dir, Path(data_dir)) if cached else None)
     graphs: dict[URIRef, list[Triple]] = {}
+    known: dict[URIRef, dict[str, Any]] = {}
     summaries: list[GraphSummary] = []
     onto = ontology_triples()
     graphs[GRAPH.ONTOLOGY] = onto
     summaries.append(GraphSummary(GRAPH.ONTOLOGY, "ontology", len(onto)))
-    for gname, triples in convert(ds).items():
-        ref = ds.referentials[str(gname).rsplit("/", 1)[-1]]
-        graphs[gname] = triples
+    for ref in ds.referentials.values():
+        gname = graph_iri(ref.id)
         detail = (f"{len(ref.jobs)} jobs, {len(ref.families)} families, "
                   f"{len(ref.scale.levels) if ref.scale else 0} levels, "
                   f"{len(ref.criteria)} criteria, {len(ref.competences)} competences, "
                   f"{len(ref.certifications)} certifications, {len(ref.rome_links)} ROME links")
+        key = _conversion_key(ds, ref.id) if cached else None
+        meta = json.loads(read_cache(cache_dir / f"graph-{key}.json") or b"null") if key else None
+        if isinstance(meta, dict) and unchanged and unchanged.get(str(gname)) == meta["digest"]:
+            known[gname] = meta
+            summaries.append(GraphSummary(gname, ref.id, int(meta["triples"]), detail))
+            continue
+        triples = list(dict.fromkeys(convert_referential(ref, ds)))
+        graphs[gname] = triples
         summaries.append(GraphSummary(gname, ref.id, len(triples), detail))
+        if key:
+            text = nquads({gname: triples})
+            meta = {"digest": _graph_digest(text), "triples": len(triples),
+                    "deps": derive.dependencies({gname: triples}).get(ref.id, [])}
+            write_cache(cache_dir / f"graph-{key}.json", json.dumps(meta).encode("utf-8"))
     chunks = []
     if rome and ds.rome_dir is not None:
         chunk = rome_chunk(ds.rome_dir, cache_dir)
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
-    assembled = Assembled(ds, graphs, chunks, summaries)
+    assembled = Assembled(ds, graphs, chunks, summaries, known=known)
     _describe(assembled)
     return assembled
+
+
+# --- the build's cache of referential folders -------------------------------------------------
+
+def _code(entry: str) -> str:
+    return content_hash(list(module_closure(Path(__file__).with_name(entry))))
+
+
+def _folder_key(folder: Path, root: Path) -> str | None:
+    """What a referential folder's records depend on: its files' names and bytes, where the data
+    folder is (file:line locations, the folder's path), the loader's code and its limits."""
+    h = hashlib.sha256(f"{_code('load.py')}\0{root.resolve()}\0{folder.name}\n".encode())
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("JOBGRAPH_"):
+            h.update(f"{name}={value}\n".encode())
+    try:
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None  # read as usual: the loader says what is wrong
+    return h.hexdigest()[:24]
+
+
+def _cached_reader(cache_dir: Path, root: Path) -> Any:
+    """``load_referential``, kept in the cache folder by the folder's content: a folder read
+    without any problem is kept (pickled records, checked by size and SHA-256 like every cache
+    file), and read back the next time its files are the same."""
+    keys: dict[str, str] = {}
+
+    def read(folder: Path, data_dir: Path, problems: list[Any], unread: set[str]) -> Any:
+        key = _folder_key(folder, data_dir)
+        if key is not None:
+            data = read_cache(cache_dir / f"referential-{key}.pickle")
+            if data is not None:
+                try:
+                    ref = pickle.loads(data)
+                    keys[ref.id] = key
+                    return ref
+                except Exception:  # a cache of an older jobgraph: read the folder again
+                    pass
+        before, skipped = len(problems), set(unread)
+        ref = load_referential(folder, data_dir, problems, unread)
+        if ref is not None and key is not None and len(problems) == before and unread == skipped:
+            keys[ref.id] = key
+            write_cache(cache_dir / f"referential-{key}.pickle",
+                        pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL))
+        return ref
+
+    read.keys = keys  # type: ignore[attr-defined]
+    _READ_KEYS[str(root.resolve())] = keys
+    return read
+
+
+_READ_KEYS: dict[str, dict[str, str]] = {}
+
+
+def _conversion_key(ds: Dataset, ref_id: str) -> str | None:
+    """What a referential's graph depends on: its folder's records, the records of the
+    referential whose scale it uses, the converter's code."""
+    keys = _READ_KEYS.get(str(Path(ds.root).resolve()), {})
+    ref = ds.referentials[ref_id]
+    wanted = [ref_id] + ([ref.scale_ref] if ref.scale_ref else [])
+    if any(r not in keys for r in wanted):
+        return None
+    h = hashlib.sha256(_code("convert.py").encode())
+    for r in wanted:
+        h.update(f"{r}={keys[r]}\n".encode())
+    return h.hexdigest()[:24]
 
 
 _TITLES = {GRAPH.ONTOLOGY: ("Ontologie jobgraph", "jobgraph ontology"),
@@ -214,9 +321,11 @@ def _describe(a: Assembled) -> None:
         own = (ref.title, ref.title_en) if ref else (s.name, None)
         fr_title, en_title = _TITLES.get(s.graph, own)
         parts.append(GraphPart(s.graph, s.name, fr_title, en_title, s.triples))
-    texts = {**{g: nquads({g: t}) for g, t in a.graphs.items()},
-             **{c.graph: c.nquads for c in a.chunks}}
-    a.about = describe(a.dataset, parts, (texts[p.iri] for p in parts))
+    # the version is the digest of the graphs' digests (a graph taken from the cache is not
+    # serialized again for it)
+    digests = {**{g: a.digest(g) for g in (*a.graphs, *a.known)},
+               **{c.graph: _graph_digest(c.nquads) for c in a.chunks}}
+    a.about = describe(a.dataset, parts, (digests[p.iri] for p in parts))
     a.description = a.about.rdf()
     detail = f"{a.about.version}, issued {a.about.issued or 'undated'}, {a.about.builder}"
     a.summaries.append(GraphSummary(GRAPH.DATASET, "dataset", len(a.description), detail))
@@ -251,7 +360,8 @@ def _batches(texts: Iterable[str], size: int = _BATCH_CHARS) -> Iterator[str]:
 def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
                  previous_digests: dict[str, str], *, derived: dict[str, Any] | None = None,
                  deps: dict[str, list[str]] | None = None,
-                 cache_dir: Path | None = None) -> dict[str, Any]:
+                 cache_dir: Path | None = None, wanted: set[str] | None = None
+                 ) -> dict[str, Any]:
     """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads), then its derived graph
     (``derive``); returns what the manifest keeps of the derived graph.
 
@@ -272,7 +382,8 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         live.backup(str(target))
         del live
         store = ox.Store(str(target))
-        wanted = set(parts)
+        # the graphs the data makes (those a build took from its cache included)
+        wanted = wanted if wanted is not None else set(parts)
         present = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
         removed = present - wanted - {derived_graph}
         changed = {g for g, text in parts.items()
@@ -292,6 +403,8 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
             for batch in _batches([text]):
                 store.bulk_load(input=batch.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
     else:
+        if set(parts) != (wanted if wanted is not None else set(parts)):
+            raise ValueError("a build into a new store converts every graph")
         store = ox.Store(str(target))
         # in batches: the bulk loader holds what one call gives it (~0.9 kB a quad), so one call
         # with everything took 1.3 GB at 1.5 million quads; batches of 32 MB take ~0.2 GB, as fast
@@ -331,7 +444,8 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     fp = fingerprint(data_dir)  # before reading: data edited meanwhile leaves the store stale
     if assembled is None:
         # outside the lock: bad data fails here, before anything is written in the store folder
-        assembled = assemble(data_dir, ws.cache)
+        assembled = assemble(data_dir, ws.cache,
+                             unchanged=None if output is not None else _held(ws))
     reading = time.perf_counter() - start
     with ws.writing(wait=lock_wait):
         result = _build(ws, data_dir, assembled=assembled, fp=fp)
@@ -355,9 +469,10 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
     if only_if_stale and ws.is_fresh(data_dir):
         return None
     summaries = assembled.summaries
-    parts = {str(g): nquads({g: t}) for g, t in assembled.small_graphs().items()}
+    parts = {str(g): assembled.text(g) for g in assembled.small_graphs()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
     digests = {g: _graph_digest(text) for g, text in parts.items()}
+    digests.update({str(g): str(m["digest"]) for g, m in assembled.known.items()})
     # the previous store is copied only when every file is what its build wrote: a damaged one
     # is never carried forward, the graph is made again from the data
     damage = ws.damage(deep=True)
@@ -376,13 +491,15 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
              if previous_digests.get(str(g)) != digests.get(str(g))}
     deps = {name: uses for name, uses in deps.items()
             if str(graph_iri(name)) in digests} | derive.dependencies(fresh)
+    deps.update({str(g).rsplit("/", 1)[-1]: list(m.get("deps", [])) for g, m in
+                 assembled.known.items()})
     with ws.translating():
         tmp = ws.new_store()
         try:
             reuse = ws.db if previous_digests else None
             derived = _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {},
                                    derived=previous_derived if reuse else None, deps=deps,
-                                   cache_dir=ws.cache)
+                                   cache_dir=ws.cache, wanted=set(digests))
             ws.write_manifest(tmp, {
                 "fingerprint": fp, "version": __version__,
                 "data": str(Path(data_dir).resolve()), "digests": digests, "derived": derived,
@@ -399,6 +516,15 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
                                 if k in derived})
 
 
+def _held(ws: Workspace) -> dict[str, str]:
+    """The digests of the graphs the store holds, as its manifest records them; none when the
+    store is damaged (then everything is converted again)."""
+    if ws.damage() is not None:
+        return {}
+    found = (ws.read_manifest() or {}).get("digests")
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
 def ensure_store(data_dir: Path, store_dir: Path, *,
                  lock_wait: float | None = None) -> tuple[Path, BuildResult | None]:
     """The store's database folder, rebuilt first when the data changed since the last build or
@@ -410,7 +536,7 @@ def ensure_store(data_dir: Path, store_dir: Path, *,
     fp = fingerprint(data_dir)
     # read before the lock, as ``build`` does: bad data writes nothing (two processes rebuilding
     # at once both read the data; the second then finds the store fresh and writes nothing)
-    assembled = assemble(data_dir, ws.cache)
+    assembled = assemble(data_dir, ws.cache, unchanged=_held(ws))
     with ws.writing(wait=lock_wait):
         return ws.db, _build(ws, data_dir, assembled=assembled, fp=fp, only_if_stale=True)
 

@@ -1086,8 +1086,12 @@ def _check_rome_files(rome: Path, data_dir: Path, problems: list[Problem]) -> No
                                     "jobgraph reads plain files only: remove or rename it"))
 
 
-def load(data_dir: Path) -> Dataset:
-    """Load every referential of ``data_dir`` and check references; raise DataError on any problem."""
+Reader = Callable[[Path, Path, list[Problem], set[str]], "Referential | None"]
+
+
+def load(data_dir: Path, *, read: Reader | None = None) -> Dataset:
+    """Load every referential of ``data_dir`` and check references; raise DataError on any problem.
+    ``read``: what reads one folder (``load_referential``, or the build's cache of it)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError([Problem(str(data_dir), None, "data folder not found",
@@ -1103,7 +1107,7 @@ def load(data_dir: Path) -> Dataset:
                                     "(its target is missing, or it leads back to itself)",
                                     "restore the folder it points to, or remove the link"))
     for folder in (p for p in entries if is_referential_folder(p)):
-        ref = load_referential(folder, data_dir, problems, unread)
+        ref = (read or load_referential)(folder, data_dir, problems, unread)
         if ref is not None:
             ds.referentials[ref.id] = ref
     rome = data_dir / "rome"
