@@ -101,6 +101,23 @@ class OxigraphBackend:
             raise self._read_error(exc) from None
         return Result(variables, rows)
 
+    def select_text(self, query: str) -> list[tuple[str | None, ...]]:
+        """The rows of a SELECT as plain text (an IRI, a literal's lexical form), for the
+        library's own reads of many values it only parses (careers.reader)."""
+        import pyoxigraph as ox
+
+        try:
+            solutions = self.store.query(query, use_default_graph_as_union=True)
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise UsageError("stored queries must be SELECT queries")
+            variables = list(solutions.variables)
+            return [tuple(None if (t := sol[v]) is None else t.value for v in variables)
+                    for sol in solutions]
+        except SyntaxError as exc:
+            raise UsageError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, RuntimeError) as exc:
+            raise self._read_error(exc) from None
+
     def _read_error(self, exc: Exception) -> Exception:
         # RocksDB checks each block it reads: a corrupted file fails the query that reads it
         text = str(exc)

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import Dataset as RdfDataset
 from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
-from . import __version__
-from .convert import Triple, convert
+from . import __version__, derive
+from .convert import Triple, convert_referential
 from .dataset import Description, GraphPart, describe
-from .load import load
+from .load import load, load_referential
 from .model import Dataset
-from .namespaces import GRAPH
+from .namespaces import GRAPH, graph_iri
 from .resources import resource_dir
 from .rome import convert_rome
 from .romefiles import read_rome
@@ -56,6 +59,7 @@ class BuildResult:
     dataset: Dataset | None = None
     assembled: Assembled | None = field(default=None, repr=False)
     about: Description | None = None  # the graph's description (jgid:graph/dataset)
+    derived: dict[str, Any] = field(default_factory=dict)  # what the build made of it
 
     @property
     def triples(self) -> int:
@@ -147,6 +151,21 @@ class Assembled:
     summaries: list[GraphSummary]
     about: Description | None = None
     description: list[Triple] = field(default_factory=list)  # the dataset graph's triples
+    # graphs a build took from its cache instead of converting (their referential's files did
+    # not change since it was converted into the store): digest, triples, dependencies
+    known: dict[URIRef, dict[str, Any]] = field(default_factory=dict)
+    _texts: dict[URIRef, str] = field(default_factory=dict, repr=False)
+
+    def text(self, graph: URIRef) -> str:
+        """The N-Quads of one of the small graphs, made once."""
+        found = self._texts.get(graph)
+        if found is None:
+            found = self._texts[graph] = nquads({graph: self.small_graphs()[graph]})
+        return found
+
+    def digest(self, graph: URIRef) -> str:
+        known = self.known.get(graph)
+        return str(known["digest"]) if known else _graph_digest(self.text(graph))
 
     def small_graphs(self) -> dict[URIRef, list[Triple]]:
         """The graphs kept as triples: ``graphs`` and the dataset description."""
@@ -173,31 +192,121 @@ class Assembled:
         raise ValueError(f"unknown format {fmt}")
 
 
-def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True) -> Assembled:
+def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True,
+             unchanged: dict[str, str] | None = None) -> Assembled:
     """Load and convert everything: the named graphs and a summary per graph (ROME left out
-    when ``rome`` is false: the curated data alone, for reading its locations and acceptances)."""
-    ds = load(data_dir)
+    when ``rome`` is false: the curated data alone, for reading its locations and acceptances).
+
+    ``unchanged``: the digests of the graphs the store holds (a build into an existing store).
+    Then each referential folder is read from the cache when its files did not change, and its
+    graph is not converted when the store holds it as it would be made (``Assembled.known``): a
+    maintainer's rebuild reads and converts the referentials that changed, not all of them.
+    """
+    cached = unchanged is not None
+    ds = load(data_dir, read=_cached_reader(cache_dir, Path(data_dir)) if cached else None)
     graphs: dict[URIRef, list[Triple]] = {}
+    known: dict[URIRef, dict[str, Any]] = {}
     summaries: list[GraphSummary] = []
     onto = ontology_triples()
     graphs[GRAPH.ONTOLOGY] = onto
     summaries.append(GraphSummary(GRAPH.ONTOLOGY, "ontology", len(onto)))
-    for gname, triples in convert(ds).items():
-        ref = ds.referentials[str(gname).rsplit("/", 1)[-1]]
-        graphs[gname] = triples
+    for ref in ds.referentials.values():
+        gname = graph_iri(ref.id)
         detail = (f"{len(ref.jobs)} jobs, {len(ref.families)} families, "
                   f"{len(ref.scale.levels) if ref.scale else 0} levels, "
                   f"{len(ref.criteria)} criteria, {len(ref.competences)} competences, "
                   f"{len(ref.certifications)} certifications, {len(ref.rome_links)} ROME links")
+        key = _conversion_key(ds, ref.id) if cached else None
+        meta = json.loads(read_cache(cache_dir / f"graph-{key}.json") or b"null") if key else None
+        if isinstance(meta, dict) and unchanged and unchanged.get(str(gname)) == meta["digest"]:
+            known[gname] = meta
+            summaries.append(GraphSummary(gname, ref.id, int(meta["triples"]), detail))
+            continue
+        triples = list(dict.fromkeys(convert_referential(ref, ds)))
+        graphs[gname] = triples
         summaries.append(GraphSummary(gname, ref.id, len(triples), detail))
+        if key:
+            text = nquads({gname: triples})
+            meta = {"digest": _graph_digest(text), "triples": len(triples),
+                    "deps": derive.dependencies({gname: triples}).get(ref.id, [])}
+            write_cache(cache_dir / f"graph-{key}.json", json.dumps(meta).encode("utf-8"))
     chunks = []
     if rome and ds.rome_dir is not None:
         chunk = rome_chunk(ds.rome_dir, cache_dir)
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
-    assembled = Assembled(ds, graphs, chunks, summaries)
+    assembled = Assembled(ds, graphs, chunks, summaries, known=known)
     _describe(assembled)
     return assembled
+
+
+# --- the build's cache of referential folders -------------------------------------------------
+
+def _code(entry: str) -> str:
+    return content_hash(list(module_closure(Path(__file__).with_name(entry))))
+
+
+def _folder_key(folder: Path, root: Path) -> str | None:
+    """What a referential folder's records depend on: its files' names and bytes, where the data
+    folder is (file:line locations, the folder's path), the loader's code and its limits."""
+    h = hashlib.sha256(f"{_code('load.py')}\0{root.resolve()}\0{folder.name}\n".encode())
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("JOBGRAPH_"):
+            h.update(f"{name}={value}\n".encode())
+    try:
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None  # read as usual: the loader says what is wrong
+    return h.hexdigest()[:24]
+
+
+def _cached_reader(cache_dir: Path, root: Path) -> Any:
+    """``load_referential``, kept in the cache folder by the folder's content: a folder read
+    without any problem is kept (pickled records, checked by size and SHA-256 like every cache
+    file), and read back the next time its files are the same."""
+    keys: dict[str, str] = {}
+
+    def read(folder: Path, data_dir: Path, problems: list[Any], unread: set[str]) -> Any:
+        key = _folder_key(folder, data_dir)
+        if key is not None:
+            data = read_cache(cache_dir / f"referential-{key}.pickle")
+            if data is not None:
+                try:
+                    ref = pickle.loads(data)
+                    keys[ref.id] = key
+                    return ref
+                except Exception:  # a cache of an older jobgraph: read the folder again
+                    pass
+        before, skipped = len(problems), set(unread)
+        ref = load_referential(folder, data_dir, problems, unread)
+        if ref is not None and key is not None and len(problems) == before and unread == skipped:
+            keys[ref.id] = key
+            write_cache(cache_dir / f"referential-{key}.pickle",
+                        pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL))
+        return ref
+
+    read.keys = keys  # type: ignore[attr-defined]
+    _READ_KEYS[str(root.resolve())] = keys
+    return read
+
+
+_READ_KEYS: dict[str, dict[str, str]] = {}
+
+
+def _conversion_key(ds: Dataset, ref_id: str) -> str | None:
+    """What a referential's graph depends on: its folder's records, the records of the
+    referential whose scale it uses, the converter's code."""
+    keys = _READ_KEYS.get(str(Path(ds.root).resolve()), {})
+    ref = ds.referentials[ref_id]
+    wanted = [ref_id] + ([ref.scale_ref] if ref.scale_ref else [])
+    if any(r not in keys for r in wanted):
+        return None
+    h = hashlib.sha256(_code("convert.py").encode())
+    for r in wanted:
+        h.update(f"{r}={keys[r]}\n".encode())
+    return h.hexdigest()[:24]
 
 
 _TITLES = {GRAPH.ONTOLOGY: ("Ontologie jobgraph", "jobgraph ontology"),
@@ -213,9 +322,11 @@ def _describe(a: Assembled) -> None:
         own = (ref.title, ref.title_en) if ref else (s.name, None)
         fr_title, en_title = _TITLES.get(s.graph, own)
         parts.append(GraphPart(s.graph, s.name, fr_title, en_title, s.triples))
-    texts = {**{g: nquads({g: t}) for g, t in a.graphs.items()},
-             **{c.graph: c.nquads for c in a.chunks}}
-    a.about = describe(a.dataset, parts, (texts[p.iri] for p in parts))
+    # the version is the digest of the graphs' digests (a graph taken from the cache is not
+    # serialized again for it)
+    digests = {**{g: a.digest(g) for g in (*a.graphs, *a.known)},
+               **{c.graph: _graph_digest(c.nquads) for c in a.chunks}}
+    a.about = describe(a.dataset, parts, (digests[p.iri] for p in parts))
     a.description = a.about.rdf()
     detail = f"{a.about.version}, issued {a.about.issued or 'undated'}, {a.about.builder}"
     a.summaries.append(GraphSummary(GRAPH.DATASET, "dataset", len(a.description), detail))
@@ -248,14 +359,23 @@ def _batches(texts: Iterable[str], size: int = _BATCH_CHARS) -> Iterator[str]:
 
 
 def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
-                 previous_digests: dict[str, str]) -> None:
-    """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads).
+                 previous_digests: dict[str, str], *, derived: dict[str, Any] | None = None,
+                 deps: dict[str, list[str]] | None = None,
+                 cache_dir: Path | None = None, wanted: set[str] | None = None
+                 ) -> dict[str, Any]:
+    """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads), then its derived graph
+    (``derive``); returns what the manifest keeps of the derived graph.
 
     When a previous store exists, it is first copied by a hard-link checkpoint and only the graphs
-    whose content changed are replaced: ROME (most of the triples) is then not loaded again.
+    whose content changed are replaced: ROME (most of the triples) is then not loaded again, and
+    the derived graph is made again for the referentials that changed (and those that name them)
+    alone. ``derived`` is the previous manifest's entry, ``deps`` each referential's
+    dependencies (``derive.dependencies``).
     """
     import pyoxigraph as ox
 
+    code = derive.code_digest()
+    derived_graph = str(GRAPH.DERIVED)
     if previous is not None and previous.exists():
         # read-only: opening the live store read-write would write into it (a new MANIFEST,
         # OPTIONS and log files), even on a full disk; a read-only open writes nothing
@@ -263,12 +383,20 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         live.backup(str(target))
         del live
         store = ox.Store(str(target))
-        wanted = set(parts)
-        for existing in list(store.named_graphs()):
-            if isinstance(existing, ox.NamedNode) and existing.value not in wanted:
-                store.remove_graph(existing)
+        # the graphs the data makes (those a build took from its cache included)
+        wanted = wanted if wanted is not None else set(parts)
+        present = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+        removed = present - wanted - {derived_graph}
+        changed = {g for g, text in parts.items()
+                   if previous_digests.get(g) != _graph_digest(text) or g not in present}
+        the_plan = derive.plan(derived, changed=changed, removed=removed, deps=deps or {},
+                               code=code)
+        maker = derive.Maker(store, the_plan, cache_dir=cache_dir, previous=derived)
+        maker.before()
+        for g in removed:
+            store.remove_graph(ox.NamedNode(g))
         for g, text in parts.items():
-            if previous_digests.get(g) == _graph_digest(text):
+            if g not in changed:
                 continue
             node = ox.NamedNode(g)
             if store.contains_named_graph(node):
@@ -276,17 +404,30 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
             for batch in _batches([text]):
                 store.bulk_load(input=batch.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
     else:
+        if set(parts) != (wanted if wanted is not None else set(parts)):
+            raise ValueError("a build into a new store converts every graph")
         store = ox.Store(str(target))
         # in batches: the bulk loader holds what one call gives it (~0.9 kB a quad), so one call
         # with everything took 1.3 GB at 1.5 million quads; batches of 32 MB take ~0.2 GB, as fast
         for batch in _batches(parts.values()):
             store.bulk_load(input=batch.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        the_plan = derive.Plan(True, reason="a new store")
+        maker = derive.Maker(store, the_plan, cache_dir=cache_dir)
+    state = maker.after()
+    state["deps"] = deps or {}
+    state["plan"] = "all" if the_plan.full else sorted(the_plan.refs)
+    state["made"] = ("made whole" + (f" ({the_plan.reason})" if the_plan.reason else "")
+                     if the_plan.full else f"made again for {len(the_plan.refs)} referential(s)")
+    state["triples"] = sum(1 for _ in store.quads_for_pattern(
+        None, None, None, ox.NamedNode(derived_graph)))
+    state["seconds"] = round(maker.seconds.get("derive", 0.0), 2)
     store.flush()
     # each bulk load leaves its own sorted files, which every lookup then searches in turn:
     # compacting them makes the queries 2–3× faster on disk (validate at ×100: 104 s of SPARQL
     # before, 41 s after), for ~1 s on the shipped data and ~4 s at ×100 (benchmarks/README.md)
     store.optimize()
     del store
+    return state
 
 
 def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
@@ -304,7 +445,8 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     fp = fingerprint(data_dir)  # before reading: data edited meanwhile leaves the store stale
     if assembled is None:
         # outside the lock: bad data fails here, before anything is written in the store folder
-        assembled = assemble(data_dir, ws.cache)
+        assembled = assemble(data_dir, ws.cache,
+                             unchanged=None if output is not None else _held(ws))
     reading = time.perf_counter() - start
     with ws.writing(wait=lock_wait):
         result = _build(ws, data_dir, assembled=assembled, fp=fp)
@@ -328,25 +470,40 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
     if only_if_stale and ws.is_fresh(data_dir):
         return None
     summaries = assembled.summaries
-    parts = {str(g): nquads({g: t}) for g, t in assembled.small_graphs().items()}
+    parts = {str(g): assembled.text(g) for g in assembled.small_graphs()}
     parts.update({str(c.graph): c.nquads for c in assembled.chunks})
     digests = {g: _graph_digest(text) for g, text in parts.items()}
+    digests.update({str(g): str(m["digest"]) for g, m in assembled.known.items()})
     # the previous store is copied only when every file is what its build wrote: a damaged one
     # is never carried forward, the graph is made again from the data
     damage = ws.damage(deep=True)
     if damage:
         log.warning("the store in %s is damaged: %s; rebuilding it from the data", ws.root,
                     damage)
-    found = (ws.read_manifest() or {}).get("digests") if damage is None else None
+    manifest = (ws.read_manifest() or {}) if damage is None else {}
+    found = manifest.get("digests")
     previous_digests: dict[str, str] = found if isinstance(found, dict) else {}
+    previous_derived = manifest.get("derived") if isinstance(manifest.get("derived"), dict) \
+        else None
+    # each referential's dependencies: made again for the graphs that changed, kept for others
+    old_deps = (previous_derived or {}).get("deps")
+    deps: dict[str, list[str]] = dict(old_deps) if isinstance(old_deps, dict) else {}
+    fresh = {g: t for g, t in assembled.small_graphs().items()
+             if previous_digests.get(str(g)) != digests.get(str(g))}
+    deps = {name: uses for name, uses in deps.items()
+            if str(graph_iri(name)) in digests} | derive.dependencies(fresh)
+    deps.update({str(g).rsplit("/", 1)[-1]: list(m.get("deps", [])) for g, m in
+                 assembled.known.items()})
     with ws.translating():
         tmp = ws.new_store()
         try:
             reuse = ws.db if previous_digests else None
-            _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {})
+            derived = _write_store(tmp / "db", parts, reuse, previous_digests if reuse else {},
+                                   derived=previous_derived if reuse else None, deps=deps,
+                                   cache_dir=ws.cache, wanted=set(digests))
             ws.write_manifest(tmp, {
                 "fingerprint": fp, "version": __version__,
-                "data": str(Path(data_dir).resolve()), "digests": digests,
+                "data": str(Path(data_dir).resolve()), "digests": digests, "derived": derived,
                 "graphs": {s.name: {"iri": str(s.graph), "triples": s.triples,
                                     "detail": s.detail} for s in summaries}})
             ws.swap_in(tmp)
@@ -355,7 +512,18 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
             raise
     return BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset,
                        assembled=assembled, about=assembled.about,
-                       seconds=time.perf_counter() - start)
+                       seconds=time.perf_counter() - start,
+                       derived={k: derived[k] for k in ("triples", "made", "seconds")
+                                if k in derived})
+
+
+def _held(ws: Workspace) -> dict[str, str]:
+    """The digests of the graphs the store holds, as its manifest records them; none when the
+    store is damaged (then everything is converted again)."""
+    if ws.damage() is not None:
+        return {}
+    found = (ws.read_manifest() or {}).get("digests")
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def ensure_store(data_dir: Path, store_dir: Path, *,
@@ -369,7 +537,7 @@ def ensure_store(data_dir: Path, store_dir: Path, *,
     fp = fingerprint(data_dir)
     # read before the lock, as ``build`` does: bad data writes nothing (two processes rebuilding
     # at once both read the data; the second then finds the store fresh and writes nothing)
-    assembled = assemble(data_dir, ws.cache)
+    assembled = assemble(data_dir, ws.cache, unchanged=_held(ws))
     with ws.writing(wait=lock_wait):
         return ws.db, _build(ws, data_dir, assembled=assembled, fp=fp, only_if_stale=True)
 

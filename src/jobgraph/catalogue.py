@@ -67,6 +67,9 @@ class StoredQuery:
     returns: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     columns: dict[str, Column] = field(default_factory=dict)
+    # the same question reading the derived graph (``queries/derived/<name>.rq``): what runs on
+    # a backend that holds one (``derive.available``); the parameters and columns are these
+    derived: str | None = None
 
     def header(self, column: str, lang: str = "fr") -> str:
         """The header of ``column`` in ``lang`` (its ``# column:`` line), else its name."""
@@ -166,10 +169,17 @@ def query_dir() -> Path:
     return resource_dir("queries")
 
 
+def _with_twin(q: StoredQuery) -> StoredQuery:
+    twin = q.path.parent / "derived" / q.path.name
+    if twin.is_file():
+        q.derived = twin.read_text(encoding="utf-8")
+    return q
+
+
 def list_queries(directory: Path | None = None) -> list[StoredQuery]:
     """The stored career-path queries (not the QC checks), sorted by name."""
     d = directory or query_dir()
-    return [parse_header(p) for p in sorted(d.glob("*.rq"))]
+    return [_with_twin(parse_header(p)) for p in sorted(d.glob("*.rq"))]
 
 
 def list_qc(directory: Path | None = None) -> list[StoredQuery]:
@@ -185,7 +195,7 @@ def get_query(name: str, directory: Path | None = None) -> StoredQuery:
     if not re.fullmatch(r"[a-z0-9-]+", name) or not path.exists():
         known = ", ".join(q.name for q in list_queries(d))
         raise UsageError(f"no stored query named '{name[:80]}' (known: {known})")
-    return parse_header(path)
+    return _with_twin(parse_header(path))
 
 
 @cache

@@ -43,8 +43,9 @@ from .namespaces import (
 DATASET = URIRef(f"{JGID}dataset")
 BUILD = URIRef(f"{JGID}dataset/build")
 SOFTWARE = URIRef(f"{JGID}software/jobgraph")
-# ids a referential folder may not take: they name the description's own resources and graph
-RESERVED_IDS = ("dataset",)
+# ids a referential folder may not take: they name the description's own resources and graph,
+# and the derived graph (jgid:graph/derived, made by derive.py)
+RESERVED_IDS = ("dataset", "derived")
 VOCABULARIES = ("https://w3id.org/jobgraph/ontology#", "http://www.w3.org/2004/02/skos/core#",
                 "http://purl.org/dc/terms/", "http://www.w3.org/ns/prov#")
 
@@ -158,7 +159,7 @@ def check_ids(ds: Dataset) -> None:
     bad = [r for r in ds.referentials.values() if r.id in RESERVED_IDS]
     if bad:
         raise DataError([Problem(r.loc.file, r.loc.line, f"referential id '{r.id}' is reserved "
-                                 "(it names the graph's own description)",
+                                 "(it names one of jobgraph's own graphs)",
                                  "rename the folder and its 'id'") for r in bad])
 
 

@@ -469,9 +469,12 @@ def _check_rome_files(rome: Path, data_dir: Path, problems: list[Problem]) -> No
             problems.append(not_regular(project_path(path, data_dir), mode))
 
 
-def load(data_dir: Path) -> Dataset:
+FolderReader = Callable[[Path, Path, list[Problem], set[str]], "Referential | None"]
+
+
+def load(data_dir: Path, *, read: FolderReader | None = None) -> Dataset:
     """Load every referential of ``data_dir`` and check references; raise DataError on any
-    problem."""
+    problem. ``read``: what reads one folder (``load_referential``, or the build's cache of it)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError([Problem(
@@ -489,7 +492,7 @@ def load(data_dir: Path) -> Dataset:
                                     "leads back to itself)",
                                     "restore the folder it points to, or remove the link"))
     for folder in (p for p in entries if is_referential_folder(p)):
-        ref = load_referential(folder, data_dir, problems, unread)
+        ref = (read or load_referential)(folder, data_dir, problems, unread)
         if ref is not None:
             ds.referentials[ref.id] = ref
     rome = data_dir / "rome"

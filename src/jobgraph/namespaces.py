@@ -25,6 +25,7 @@ __all__ = [
     "ESCO_OCCUPATION_PREFIX",
     "GRAPH",
     "JG",
+    "JGD",
     "JGID",
     "JGSH",
     "LICENCE_OUVERTE",
@@ -154,6 +155,41 @@ class JG(DefinedNamespace):
     romeV3Parent: URIRef
 
 
+class JGD(DefinedNamespace):
+    """Terms of the derived graph (``jgid:graph/derived``, made by ``derive`` at build time from
+    the other graphs): what the answers read instead of recomputing it. Closed."""
+
+    _NS = Namespace("https://w3id.org/jobgraph/derived#")
+    _fail = True
+
+    # the graph itself
+    formatVersion: URIRef  # the derived graph's layout, so a reader knows it can use it
+    titleIndex: URIRef  # key of the job-title index made with it (cache folder)
+    # a job or a ROME fiche: what the answers read of it, in one JSON literal (derive.py)
+    card: URIRef
+    # a job: the national level the stored queries compare (an exact alignment's rank)
+    nationalLevel: URIRef
+    # a referential: the counts of referential-overview, its jobs without ROME link
+    jobs: URIRef
+    levels: URIRef
+    jobsWithLevel: URIRef
+    jobsOnNationalFramework: URIRef
+    families: URIRef
+    competences: URIRef
+    jobsLinkedToRome: URIRef
+    romeLinks: URIRef
+    progressions: URIRef
+    proximities: URIRef
+    unmappedJob: URIRef
+    # a sector: its labels, each once (the referentials' graphs each state them)
+    sectorLabel: URIRef
+    # a competence (a referential's own or a ROME item): jobs requiring it, their referentials
+    requiredByJobs: URIRef
+    requiredInReferentials: URIRef
+    # ROME: how many fiches list an item
+    ficheCount: URIRef
+
+
 class JGSH(DefinedNamespace):
     """Namespace of jobgraph's SHACL shapes; open, since shapes are named per class and property."""
 
@@ -250,3 +286,4 @@ class GRAPH:
     ONTOLOGY = graph_iri("ontology")
     ROME = graph_iri("rome")
     DATASET = graph_iri("dataset")  # the description of the whole graph (VoID and DCAT)
+    DERIVED = graph_iri("derived")  # made at build time from the others (``derive``)

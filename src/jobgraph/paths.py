@@ -79,7 +79,11 @@ class Graph:
     facts: Facts | None = None
     titles: TitleIndex | None = None
     lang: str = "fr"
+    # a graph read a part at a time: reads what the steps from a job are made of, when first
+    # asked for them (``careers.reader.Reader.for_steps_from``)
+    expand: Callable[[str], None] | None = None
     _out: dict[str, dict[str, Step]] = field(default_factory=dict)
+    _expanded: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, steps: Iterable[Step]) -> Graph:
@@ -121,6 +125,14 @@ class Graph:
         return self.out(source)[target]
 
     def _steps(self, job: str) -> list[Step]:
+        if self.expand is not None and job not in self._expanded:
+            self._expanded.add(job)
+            self.expand(job)
+            if self.facts is not None:  # the steps the facts just read give
+                self.direct[job] = [Step(job, b, "progression", basis)
+                                    for b, basis in self.facts.progressions.get(job, [])]
+                self.direct[job] += [Step(job, b, "proximity")
+                                     for b in sorted(self.facts.proximity.get(job, ()))]
         steps = list(self.direct.get(job, []))
         f, titles = self.facts, self.titles
         if f is None or titles is None or job not in f.jobs:
@@ -153,12 +165,26 @@ class Graph:
         return down <= MAX_DOWN and up <= MAX_UP
 
 
+SLACK = 2.0  # how far past the cheapest path's cost the search looks, and then again
+
+
 def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
                    limit: int = MAX_PATHS,
                    allowed: Callable[[str], bool] | None = None) -> list[CareerPath]:
     """The ``limit`` cheapest paths from ``source`` to ``target`` through jobs ``allowed``
     accepts, best first (ties broken by the jobs passed through). An empty list means no path; a
-    path of no step means ``source == target``."""
+    path of no step means ``source == target``.
+
+    The jobs are visited cheapest first (Dijkstra), each one's steps made when it is reached, and
+    only as far as the cheapest path's cost and ``SLACK`` beyond (then again, until ``limit`` × 3
+    paths are found or every reachable job is visited): every path no dearer than that bound
+    goes through visited jobs alone, so Yen's algorithm on the visited part finds the same
+    cheapest paths as on the whole graph, and a graph read a part at a time (``careers.reader``)
+    reads the jobs around the two ends rather than every job they can reach.
+    """
+    import heapq
+    import math
+
     import networkx as nx
 
     graph = steps if isinstance(steps, Graph) else Graph.of(steps)
@@ -167,26 +193,43 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
     ok = allowed or (lambda job: True)
     g = nx.DiGraph()
     g.add_node(source)
-    todo, seen = [source], {source}
-    while todo:
-        node = todo.pop()
-        for nxt, step in graph.out(node).items():
-            if nxt != target and not ok(nxt):
+    dist: dict[str, float] = {source: 0.0}
+    heap: list[tuple[float, str]] = [(0.0, source)]
+    visited: set[str] = set()
+    bound = math.inf
+    while True:
+        while heap and heap[0][0] <= bound:
+            d, node = heapq.heappop(heap)
+            if node in visited:
                 continue
-            g.add_edge(node, nxt, weight=_weight(graph, step))
-            if nxt not in seen and nxt != target:
-                seen.add(nxt)
-                todo.append(nxt)
-    if target not in g:
-        return []
-    found: list[CareerPath] = []
-    try:
-        for jobs in nx.shortest_simple_paths(g, source, target, weight="weight"):
-            found.append(CareerPath(tuple(graph.step(a, b) for a, b in pairwise(jobs))))
-            if len(found) >= limit * 3:
-                break
-    except nx.NetworkXNoPath:
-        return []
+            visited.add(node)
+            if node == target:  # a path ends there: the target's own steps are not taken
+                bound = d + SLACK
+                continue
+            for nxt, step in graph.out(node).items():
+                if nxt != target and not ok(nxt):
+                    continue
+                w = _weight(graph, step)
+                g.add_edge(node, nxt, weight=w)
+                if d + w < dist.get(nxt, math.inf):
+                    dist[nxt] = d + w
+                    heapq.heappush(heap, (d + w, nxt))
+        if target not in visited:
+            return []
+        everything = not heap
+        found: list[CareerPath] = []
+        try:
+            for jobs in nx.shortest_simple_paths(g, source, target, weight="weight"):
+                if not everything and nx.path_weight(g, jobs, "weight") > bound + 1e-9:
+                    break
+                found.append(CareerPath(tuple(graph.step(a, b) for a, b in pairwise(jobs))))
+                if len(found) >= limit * 3:
+                    break
+        except nx.NetworkXNoPath:
+            return []
+        if everything or len(found) >= limit * 3:
+            break
+        bound += SLACK
     found.sort(key=lambda p: (p.cost, p.jobs()))
     return found[:limit]
 
@@ -243,36 +286,79 @@ def find_paths(backend: Backend, source: str, target: str, *, lang: str = "fr",
                titles: TitleIndex | None = None, graph: Graph | None = None) -> PathAnswer:
     """The best paths from the job ``source`` to the job ``target`` (IRIs), with their jobs.
     ``graph``: a graph of steps kept from an earlier question on the same data (it remembers the
-    steps it has made), with its facts."""
+    steps it has made), with its facts; ``facts``: every job's facts, read whole. Without either,
+    the facts are read a part at a time (``careers.reader``): the two jobs' referentials first,
+    then, only when no path stays inside them, the jobs around each job the search reaches."""
     if graph is not None and graph.facts is not None:
         facts = graph.facts
+    if facts is None and graph is None:
+        return _find_reading(backend, source, target, lang=lang, limit=limit)
     facts = facts or load_facts(backend, lang)
     titles = titles or TitleIndex(facts)
     graph = graph or Graph.from_facts(facts, titles, lang)
-    a, b = facts.jobs.get(source), facts.jobs.get(target)
-    # no climbing past the target on its own ladder to come back down, nor going below the
-    # source on its own
-    beside = _ladder(facts, target, up=True) | _ladder(facts, source, up=False)
-
-    def anywhere(j: str) -> bool:
-        return j not in beside
-
-    scopes: list[tuple[str, Callable[[str], bool] | None]] = []
-    if a is not None and b is not None:
-        refs = {a.referential, b.referential}
-        scopes.append(("referential" if len(refs) == 1 else "two-referentials",
-                       lambda j: anywhere(j) and j in facts.jobs
-                       and facts.jobs[j].referential in refs))
-    scopes.append(("all", anywhere))
+    scopes = _scopes(facts, source, target)
     paths: list[CareerPath] = []
     scope = "all"
     for name, allowed in scopes:
         paths, scope = shortest_paths(graph, source, target, limit=limit, allowed=allowed), name
         if paths:
             break
+    return _answer(facts, graph, source, target, paths, scope, lang)
+
+
+def _scopes(facts: Facts, source: str, target: str
+            ) -> list[tuple[str, Callable[[str], bool]]]:
+    """Where to look for paths, in turn: inside the two jobs' referentials, then anywhere; never
+    climbing past the target on its own ladder to come back down, nor below the source on its."""
+    beside = _ladder(facts, target, up=True) | _ladder(facts, source, up=False)
+
+    def anywhere(j: str) -> bool:
+        return j not in beside
+
+    scopes: list[tuple[str, Callable[[str], bool]]] = []
+    a, b = facts.jobs.get(source), facts.jobs.get(target)
+    if a is not None and b is not None:
+        refs = {a.referential, b.referential}
+        scopes.append(("referential" if len(refs) == 1 else "two-referentials",
+                       lambda j: anywhere(j) and j in facts.jobs
+                       and facts.jobs[j].referential in refs))
+    scopes.append(("all", anywhere))
+    return scopes
+
+
+def _answer(facts: Facts, graph: Graph, source: str, target: str, paths: list[CareerPath],
+            scope: str, lang: str) -> PathAnswer:
     paths = [CareerPath(tuple(explained(s, facts, lang) for s in p.steps)) for p in paths]
     info = job_info(facts, {source, target, *(j for p in paths for j in p.jobs())})
     return PathAnswer(source, target, paths, info, graph, scope)
+
+
+def _find_reading(backend: Backend, source: str, target: str, *, lang: str,
+                  limit: int) -> PathAnswer:
+    """``find_paths`` over facts read a part at a time: the same paths as over every job's
+    facts (the steps from a job depend on that job and the one it leads to alone)."""
+    from .careers.reader import Reader
+
+    reader = Reader(backend, lang)
+    reader.jobs([source, target])
+    facts = reader.facts
+    a, b = facts.jobs.get(source), facts.jobs.get(target)
+    if a is not None and b is not None:
+        # the scope's jobs, and the two ladders the search must not climb past
+        reader.for_scope({a.referential, b.referential})
+    scopes = _scopes(facts, source, target)
+    paths: list[CareerPath] = []
+    scope = "all"
+    graph = Graph.from_facts(facts, reader.titles, lang)
+    for name, allowed in scopes:
+        if name == "all":
+            # anywhere: the steps from each job the search reaches are read when it gets there
+            graph = Graph(facts=facts, titles=reader.titles, lang=lang,
+                          expand=reader.for_steps_from)
+        paths, scope = shortest_paths(graph, source, target, limit=limit, allowed=allowed), name
+        if paths:
+            break
+    return _answer(facts, graph, source, target, paths, scope, lang)
 
 
 def _ladder(facts: Facts, job: str, *, up: bool) -> set[str]:

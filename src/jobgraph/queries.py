@@ -70,7 +70,18 @@ def run(backend: Backend, name: str, params: Mapping[str, str | Node] | None = N
 
         computed = ANSWERS[q.name](backend, bindings, lang, q.answer)
         return Answer(q, computed.result, bindings, computed.note)
-    return Answer(q, backend.select(q.text, bindings), bindings)
+    return Answer(q, backend.select(text_for(q, backend), bindings), bindings)
 
 
-__all__ = ["LANGS", "Answer", "bind_params", "run"]
+def text_for(q: StoredQuery, backend: Backend) -> str:
+    """The text of ``q`` to run on ``backend``: its twin reading the derived graph when the
+    backend holds one (same parameters, same rows), else its own."""
+    if q.derived is not None:
+        from .derive import available
+
+        if available(backend):
+            return q.derived
+    return q.text
+
+
+__all__ = ["LANGS", "Answer", "bind_params", "run", "text_for"]

@@ -8,7 +8,7 @@ query's groups, so a hostile value stays a value.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
@@ -244,6 +244,22 @@ def push_down(masked: str, terms: Mapping[str, str]) -> list[tuple[int, str]]:
     return inserts
 
 
+def with_rows(query: str, name: str, values: Iterable[Node], *, nested: bool = True) -> str:
+    """The query with ``?name`` bound to each of ``values`` (a many-row ``VALUES`` block) at the
+    outer WHERE group and, with ``nested``, as ``with_values(nested=True)`` does for one value, in
+    every inner group that uses it (the same answer: see ``push_down``): how the library reads
+    the facts of many jobs in one query. Each value is checked and written as an RDF term
+    (``bound_terms``). Servers get the outer block alone (Virtuoso 7.2 misjudges a VALUES block
+    inside an OPTIONAL: ``bind_for_server``)."""
+    items = " ".join(bound_terms({name: v})[name] for v in values)
+    block = f"VALUES ?{name} {{ {items} }}"
+    masked = mask(query)
+    inserts = [(where_brace(masked) + 1, block)]
+    if nested:
+        inserts += [(at, block) for at, _ in push_down(masked, {name: "<urn:x>"})]
+    return _insert(query, [(at, "\n  " + b + "\n") for at, b in inserts])
+
+
 def bind_for_server(query: str, bindings: Mapping[str, Node]) -> str:
     """The query with its parameters bound for any SPARQL server (Virtuoso 7.2 included).
 
@@ -287,4 +303,5 @@ def bind_for_server(query: str, bindings: Mapping[str, Node]) -> str:
 
 
 __all__ = ["Group", "bind_for_server", "bound_terms", "groups", "mask", "matching",
-           "outside_parentheses", "push_down", "values_block", "where_brace", "with_values"]
+           "outside_parentheses", "push_down", "values_block", "where_brace", "with_rows",
+           "with_values"]

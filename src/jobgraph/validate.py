@@ -26,6 +26,8 @@ from .checks import (
     split_shapes,
 )
 from .convert import Triple
+from .derive import CHECK_RULE
+from .derive import stale as derived_stale
 from .errors import UsageError
 from .findings import Finding, Note, ValidationReport, dedupe
 from .model import AcceptedFinding
@@ -193,6 +195,10 @@ def validate(data_dir: Path, *, store_dir: Path, reason: bool = True,
         report.findings += run_sparql_rules(backend, sparql_rules)
     with steps.step("qc"):
         report.findings += run_qc(backend, list_qc(queries_dir))
+    with steps.step("derived"):
+        found, note = derived_stale(backend)
+        report.findings += found
+        report.notes.append(note)
     if reason:
         with steps.step("owl"):
             owl, how = run_reasoner(assembled, ws.cache)
@@ -225,7 +231,11 @@ def validate_backend(backend: Backend, *, where: str, graphs: int,
         report.findings += run_sparql_rules(backend, sparql_rules)
     with steps.step("qc"):
         report.findings += run_qc(backend, qc)
-    ran = {compact(r.shape) for r in sparql_rules} | {f"qc:{q.name}" for q in qc}
+    with steps.step("derived"):
+        found, note = derived_stale(backend)
+        report.findings += found
+        report.notes.append(note)
+    ran = {compact(r.shape) for r in sparql_rules} | {f"qc:{q.name}" for q in qc} | {CHECK_RULE}
     report.notes.append(Note(
         f"SHACL-SPARQL rules and QC queries run on {where} over {graphs} graphs; the SHACL core "
         "shapes and the OWL check run on the curated files only (jobgraph validate without "

@@ -155,6 +155,8 @@ def _inputs(data_dir: Path) -> list[Path]:
     out += sorted(p for p in resource_dir("ontology").rglob("*") if p.is_file())
     # the converter's own code: a fixed converter must not leave a stale store behind
     out += list(converter_modules())
+    # and the queries the derived graph is made by (derive.py)
+    out += sorted(resource_dir("queries").glob("internal/derive-*.rq"))
     return out
 
 

@@ -18,6 +18,7 @@ from ..namespaces import XSD, iri, referential_iri, sector_iri
 from .equivalence import TitleIndex, equivalents
 from .facts import Facts, load_facts, range_text
 from .gaps import GapAnswer, competence_gap
+from .reader import Reader
 from .steps import next_steps
 
 _CACHE: weakref.WeakKeyDictionary[Any, dict[str, tuple[Facts, TitleIndex]]] = \
@@ -69,10 +70,18 @@ def _job_param(bindings: Mapping[str, Node], name: str) -> str:
     return str(bindings[name])
 
 
+def read_for(backend: Backend, lang: str) -> Reader:
+    """A reader of the facts one question needs (``careers.reader``): each answer reads what it
+    needs of the graph, from the derived graph when there, instead of every job's facts."""
+    return Reader(backend, lang)
+
+
 def equivalent_jobs(backend: Backend, bindings: Mapping[str, Node], lang: str,
                     columns: list[str]) -> Computed:
-    facts, titles = facts_for(backend, lang)
     job = _job_param(bindings, "job")
+    reader = read_for(backend, lang)
+    reader.for_equivalents(job)
+    facts, titles = reader.facts, reader.titles
     answer = equivalents(facts, titles, job, lang=lang)
     me = facts.jobs[job]
     rows = []
@@ -101,12 +110,15 @@ def equivalent_jobs(backend: Backend, bindings: Mapping[str, Node], lang: str,
 
 def next_steps_answer(backend: Backend, bindings: Mapping[str, Node], lang: str,
                       columns: list[str]) -> Computed:
-    facts, titles = facts_for(backend, lang)
     job = _job_param(bindings, "job")
+    reader = read_for(backend, lang)
+    reader.for_next_steps(job)
+    facts, titles = reader.facts, reader.titles
     me = facts.jobs[job]
     max_steps = int(str(bindings.get("maxSteps", 3)))
     rows = []
-    for s in next_steps(facts, titles, job, max_steps=max_steps, lang=lang):
+    for s in next_steps(facts, titles, job, max_steps=max_steps, lang=lang,
+                        equivalent=reader.equivalent.get(job)):
         values = {
             "kind": Literal(s.kind), "next": URIRef(s.job.iri),
             "nextLabel": Literal(s.job.label, lang=s.job.label_lang),
@@ -151,8 +163,13 @@ def gap_rows(answer: GapAnswer, columns: list[str], lang: str) -> list[tuple[Nod
 
 def competence_gap_answer(backend: Backend, bindings: Mapping[str, Node], lang: str,
                           columns: list[str]) -> Computed:
-    facts, _ = facts_for(backend, lang)
-    answer = competence_gap(facts, backend, str(bindings["from"]), str(bindings["to"]))
+    source, target = str(bindings["from"]), str(bindings["to"])
+    reader = read_for(backend, lang)
+    reader.for_gap(source, target)
+    facts = reader.facts
+    items = {i for link in facts.jobs[target].links if link.fiche in facts.fiches
+             for i in facts.fiches[link.fiche].items}
+    answer = competence_gap(facts, backend, source, target, spread=reader.spread(items, target))
     return Computed(Result(columns, gap_rows(answer, columns, lang)), answer.coverage_text(lang))
 
 
@@ -163,4 +180,4 @@ ANSWERS: dict[str, Answerer] = {
     "competence-gap": competence_gap_answer,
 }
 
-__all__ = ["ANSWERS", "Computed", "facts_for", "gap_rows"]
+__all__ = ["ANSWERS", "Computed", "facts_for", "gap_rows", "read_for"]

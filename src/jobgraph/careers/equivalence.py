@@ -71,21 +71,49 @@ def score(features: dict[str, float], weights: dict[str, float] | None = None,
 
 
 class TitleIndex:
-    """Character n-gram TF-IDF of the jobs' title keys, for title similarity."""
+    """Character n-gram TF-IDF of the jobs' title keys, for title similarity.
 
-    def __init__(self, facts: Facts) -> None:
+    Fitted on every job's title, so a job's similarities depend on all titles (the IDF): the
+    index is made once per build and kept in the store's cache folder (``careers.titles``).
+    """
+
+    def __init__(self, facts: Facts | None = None, *,
+                 titles: list[tuple[str, str]] | None = None) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.jobs = sorted(facts.jobs)
+        if titles is None:
+            assert facts is not None
+            titles = [(j, facts.jobs[j].label) for j in sorted(facts.jobs)]
+        self.jobs = [j for j, _ in titles]
         self.pos = {j: i for i, j in enumerate(self.jobs)}
-        keys = [title_key(facts.jobs[j].label) or facts.jobs[j].label for j in self.jobs]
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
-        self.matrix = self.vectorizer.fit_transform(keys)
+        keys = [title_key(label) or label for _, label in titles]
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True)
+        self.matrix = vectorizer.fit_transform(keys) if keys else None
+        self._last: dict[str, Any] = {}
+
+    @classmethod
+    def of_matrix(cls, jobs: list[str], matrix: Any) -> TitleIndex:
+        """An index already made (read from the cache folder)."""
+        index = cls.__new__(cls)
+        index.jobs = jobs
+        index.pos = {j: i for i, j in enumerate(jobs)}
+        index.matrix = matrix
+        index._last = {}
+        return index
 
     def similarities(self, job: str) -> Any:
         """Cosine similarity of ``job``'s title to every job's (in ``self.jobs`` order)."""
-        row = self.matrix[self.pos[job]]
-        return np.asarray((self.matrix @ row.T).todense()).ravel()
+        if self.matrix is None:
+            return np.zeros(0)
+        found = self._last.get(job)
+        if found is None:
+            row = self.matrix[self.pos[job]]
+            found = np.asarray((self.matrix @ row.T).todense()).ravel()
+            # the last few (a question asks for the same job's twice or more)
+            if len(self._last) >= 8:
+                self._last.pop(next(iter(self._last)))
+            self._last[job] = found
+        return found
 
 
 def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
@@ -104,7 +132,14 @@ def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
         if fiche in facts.fiches:
             d = facts.fiches[fiche].domain
             own_domains[d] = max(own_domains.get(d, 0.0), w)
-    for other in facts.jobs.values():
+    # the jobs with ROME evidence are those linked to one of the job's fiches, to a fiche an
+    # ESCO occupation joins to one of them, or to a fiche of one of their domaines: found through
+    # the fiches' jobs rather than by reading every job
+    related = set(own) | {f2 for f in own for f2 in facts.esco_from(f)}
+    for d in own_domains:
+        related |= facts.fiches_in(d)
+    others = sorted({o for f in related for o in facts.by_fiche.get(f, ())})
+    for other in (facts.jobs[o] for o in others if o in facts.jobs):
         if other.referential == me.referential:
             continue
         for link in other.links:
@@ -121,7 +156,8 @@ def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
     sims = titles.similarities(job)
     for i in np.nonzero(sims >= TITLE_CANDIDATE)[0]:
         similar = titles.jobs[int(i)]
-        if facts.jobs[similar].referential != me.referential:
+        # the facts hold every job (read whole), or those the question needs (careers.reader)
+        if similar in facts.jobs and facts.jobs[similar].referential != me.referential:
             pair(similar)
     mine = facts.items_of(job)
     for iri, p in pairs.items():

@@ -108,6 +108,15 @@ class OwnCompetence:
     kind: str
     key: bool  # one of the job's highest-rated (jg:requiresKey)
     new: bool  # new compared with the previous job (jg:requiresNew)
+    place: tuple[str, int] = ("", 0)  # file and line where the source defines it
+
+
+def place_of(location: object) -> tuple[str, int]:
+    """``("data/x/competences.yaml", 95)`` of a jg:sourceLocation ``data/x/competences.yaml:95``
+    (lines compared as numbers)."""
+    text = str(location or "")
+    file, _, line = text.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (text, 0)
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,25 @@ class Facts:
                 for link in job.links:
                     self.by_fiche.setdefault(link.fiche, set()).add(job.iri)
         self._items: dict[str, frozenset[str]] = {}
+        self._domains: dict[str, set[str]] | None = None
+        self._esco_from: dict[str, list[str]] | None = None
+
+    def add_job(self, job: JobFacts) -> None:
+        """Hold ``job`` too (facts read a part at a time: ``careers.reader``)."""
+        self.jobs[job.iri] = job
+        for link in job.links:
+            self.by_fiche.setdefault(link.fiche, set()).add(job.iri)
+        self._items.pop(job.iri, None)
+
+    def add_fiche(self, fiche: Fiche) -> None:
+        self.fiches[fiche.iri] = fiche
+        self._items.clear()
+        self._domains = None
+
+    def add_esco(self, pairs: dict[tuple[str, str], list[str]]) -> None:
+        for key, labels in pairs.items():
+            self.esco[key] = sorted(labels)
+        self._esco_from = None
 
     def items_of(self, job: str) -> frozenset[str]:
         """The ROME items the job's fiches list (IRIs)."""
@@ -156,6 +184,22 @@ class Facts:
                               for i in self.fiches[link.fiche].items)
             self._items[job] = found
         return found
+
+    def fiches_in(self, domain: str) -> set[str]:
+        """The fiches held of the domaine ``domain`` (a code: M16)."""
+        if self._domains is None:
+            self._domains = {}
+            for f in self.fiches.values():
+                self._domains.setdefault(f.domain, set()).add(f.iri)
+        return self._domains.get(domain, set())
+
+    def esco_from(self, fiche: str) -> list[str]:
+        """The fiches an ESCO occupation joins to ``fiche``."""
+        if self._esco_from is None:
+            self._esco_from = {}
+            for f1, f2 in self.esco:
+                self._esco_from.setdefault(f1, []).append(f2)
+        return self._esco_from.get(fiche, [])
 
     def item(self, iri: str) -> Item | None:
         for fiche in self.fiches.values():
@@ -196,13 +240,15 @@ def load_facts(backend: Backend, lang: str = "fr") -> Facts:
     for f1, f2, _, esco_label in backend.select(internal("esco-fiche-pairs").text).rows:
         esco[(str(f1), str(f2))].append(str(esco_label or ""))
     for facts_of_job in jobs.values():
-        facts_of_job.links.sort(key=lambda x: (-x.weight, x.fiche))
+        facts_of_job.links.sort(key=lambda x: (-x.weight, x.fiche, x.relation))
     for subject, kind, text in backend.select(internal("job-text").text).rows:
         if str(subject) in jobs and str(kind) == "mission":
             jobs[str(subject)].missions.append(str(text))
     for facts_of_job in jobs.values():
         facts_of_job.missions.sort()
-    facts = Facts(jobs, fiches, dict(esco))
+    # lists in a set order (the engine's is none): the answers' ties are then the same whatever
+    # the backend and whether the facts are read whole or a part at a time (careers.reader)
+    facts = Facts(jobs, fiches, {k: sorted(v) for k, v in esco.items()})
     q = get_query("career-path")
     for source, target, kind, evidence, _ in backend.select(q.text, bindings_for(q, {})).rows:
         a, b, k, ev = str(source), str(target), str(kind), str(evidence or "")
@@ -215,11 +261,13 @@ def load_facts(backend: Backend, lang: str = "fr") -> Facts:
             facts.mobility.setdefault(a, []).append((b, ev.rsplit(" ", 1)[-1]))
     for values in facts.progressions.values():
         values.sort()
+    for moves in facts.mobility.values():
+        moves.sort()
     for row in backend.select(internal("job-competences").text, {"lang": Literal(lang)}).rows:
-        job, comp, label, notation, framework, kind, key, new = row
+        job, comp, label, notation, framework, kind, key, new, location = row
         facts.competences.setdefault(str(job), {})[str(comp)] = OwnCompetence(
             str(comp), str(label or ""), str(notation or ""), str(framework), str(kind),
-            key is not None, new is not None)
+            key is not None, new is not None, place_of(location))
     certs: dict[str, dict[str, Any]] = {}
     for cert, label, level, code, certifies, access in backend.select(
             internal("certifications").text).rows:
@@ -255,4 +303,4 @@ def title_key(label: str) -> str:
 
 
 __all__ = ["LINK_WEIGHT", "Certification", "Facts", "Fiche", "Item", "JobFacts", "Link",
-           "NationalRange", "OwnCompetence", "load_facts", "range_text", "title_key"]
+           "NationalRange", "OwnCompetence", "load_facts", "place_of", "range_text", "title_key"]

@@ -64,10 +64,11 @@ class GapAnswer:
 KIND_ORDER = {"skill": 0, "competence": 0, "knowledge": 1, "attitude": 2}
 
 
-def _order(c: OwnCompetence) -> tuple[int, int, list[tuple[int, str]]]:
-    """Key competences first, then new ones, then by notation (2.10 after 2.9)."""
+def _order(c: OwnCompetence) -> tuple[int, int, list[tuple[int, str]], tuple[str, int], str]:
+    """Key competences first, then new ones, then by notation (2.10 after 2.9), then in the
+    order the source defines them (competences without notation: the IT sheets')."""
     parts = [(int(p), "") if p.isdigit() else (0, p) for p in c.notation.split(".")]
-    return (0 if c.key else 1, 0 if c.new else 1, parts)
+    return (0 if c.key else 1, 0 if c.new else 1, parts, c.place, c.iri)
 
 
 COVERED = 0.6  # share of an item's words found in one thing the source has: it has the item
@@ -102,14 +103,18 @@ class Holdings:
         return any(len(words & held) / len(words) >= COVERED for held in self.word_sets)
 
 
-def competence_gap(facts: Facts, backend: Backend, source: str, target: str) -> GapAnswer:
-    """The gap from the job ``source`` to the job ``target`` (IRIs)."""
+def competence_gap(facts: Facts, backend: Backend, source: str, target: str, *,
+                   spread: dict[str, int] | None = None) -> GapAnswer:
+    """The gap from the job ``source`` to the job ``target`` (IRIs). ``spread``: how many ROME
+    fiches list each item of the target's fiches, when already known (the derived graph's
+    counts); else asked of ``backend``."""
     src, dst = facts.jobs[source], facts.jobs[target]
     held = Holdings(facts, source)
     need = facts.competences.get(target, {})
     own = [OwnGap(c) for c in sorted(need.values(), key=_order) if not held.has(c.iri, c.label)]
-    spread = {str(item): int(str(n)) for item, n in backend.select(
-        internal("item-spread").text, {"job": URIRef(target)}).rows}
+    if spread is None:
+        spread = {str(item): int(str(n)) for item, n in backend.select(
+            internal("item-spread").text, {"job": URIRef(target)}).rows}
     required: dict[str, list[str]] = defaultdict(list)
     items: dict[str, Item] = {}
     for link in dst.links:

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..names import fold
-from .equivalence import TitleIndex, equivalents
+from .equivalence import EquivalentsAnswer, TitleIndex, equivalents
 from .facts import Facts, JobFacts, range_text
 
 MAX_STEPS = 6
@@ -82,8 +82,9 @@ def _below(facts: Facts, job: str) -> set[str]:
 
 
 def next_steps(facts: Facts, titles: TitleIndex, job: str, *, max_steps: int = 3,
-               lang: str = "fr") -> list[NextStep]:
-    """The next steps up from ``job``, best first (see the module's docstring)."""
+               lang: str = "fr", equivalent: EquivalentsAnswer | None = None) -> list[NextStep]:
+    """The next steps up from ``job``, best first (see the module's docstring).
+    ``equivalent``: ``job``'s equivalents when already computed (in ``lang``)."""
     me = facts.jobs[job]
     w = _WORDS[lang]
     seen = {job} | _below(facts, job)
@@ -149,7 +150,7 @@ def next_steps(facts: Facts, titles: TitleIndex, job: str, *, max_steps: int = 3
         add(other, name, 1, route, w[name].format(route=route))
 
     # 3. other referentials: the next steps of an equivalent job, then ROME moves
-    for eq in equivalents(facts, titles, job, lang=lang).rows:
+    for eq in (equivalent or equivalents(facts, titles, job, lang=lang)).rows:
         for target, _ in facts.progressions.get(eq.job.iri, []):
             t = facts.jobs.get(target)
             if t is not None and _up(me, t) is not False:

@@ -22,6 +22,9 @@ def cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     for s in result.summaries:
         detail = f" ({s.detail})" if s.detail else ""
         out.write(f"{s.name}: {s.triples} triples{detail}\n")
+    if result.derived:
+        out.write(f"derived: {result.derived.get('triples', 0)} triples, "
+                  f"{result.derived.get('made', '')} in {result.derived.get('seconds', 0):.1f} s\n")
     where = f", written to {result.output}" if result.output else ""
     out.write(f"built {result.triples} triples in {len(result.summaries)} graphs in "
               f"{result.seconds:.1f} s{where}; store {result.store_dir}\n")
