@@ -14,7 +14,7 @@ from jobgraph.workspace import (
     PACKAGE_DIR,
     Workspace,
     converter_modules,
-    fingerprint,
+    input_digest,
     module_closure,
 )
 from util import copy_mini, run
@@ -136,9 +136,9 @@ def test_a_new_module_under_the_converter_is_covered(tmp_path: Path) -> None:
 
 def test_fingerprint_changes_with_the_data(tmp_path: Path) -> None:
     data = copy_mini(tmp_path)
-    before = fingerprint(data)
-    assert fingerprint(data) == before
+    before = input_digest(data)
+    assert input_digest(data) == before
     time.sleep(0.01)
     (data / "mini-ref" / "jobs.yaml").write_text(
         (data / "mini-ref" / "jobs.yaml").read_text(encoding="utf-8") + "\n")
-    assert fingerprint(data) != before
+    assert input_digest(data) != before

@@ -102,6 +102,15 @@ CASES = {
         lambda d: _replace(d / "mini-ref/jobs.yaml", "    level: II\n",
                            "    level: II\n    progresses_to: [agent]\n"),
         "data/mini-ref/jobs.yaml:", "progression cycle"),
+    "family-broader-self-loop": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "kind: filière, line: 5}",
+                           "kind: filière, broader: bureau, line: 5}"),
+        "data/mini-ref/referential.yaml:37", "family broader cycle: bureau -> bureau"),
+    "family-broader-loop-of-two": (
+        lambda d: _replace(d / "mini-ref/referential.yaml", "kind: filière, line: 5}",
+                           "kind: filière, broader: accueil, line: 5}\n"
+                           "  - {id: accueil, label: Accueil, kind: métier, broader: bureau}"),
+        "data/mini-ref/referential.yaml:38", "family broader cycle: accueil -> bureau -> accueil"),
     "score-not-integer": (
         lambda d: _replace(d / "mini-ref/jobs.yaml", "{savoir: 3,", "{savoir: trois,"),
         "data/mini-ref/jobs.yaml:16", "must be a whole number"),

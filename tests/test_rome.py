@@ -22,7 +22,7 @@ from jobgraph.errors import DataError
 from jobgraph.findings import Finding
 from jobgraph.namespaces import sparql_prefixes
 from jobgraph.romefiles import FICHES as FICHE_FILE
-from jobgraph.romefiles import ROME_FILES, RomeFile, read_rome
+from jobgraph.romefiles import ESCO_FILE, ROME_FILES, RomeFile, read_rome
 from jobgraph.suggest import curated_links
 from jobgraph.validate import rome_view
 from jobgraph.workspace import Workspace
@@ -129,6 +129,18 @@ def test_read_rome_reports_every_problem_of_a_cut_file_once(tmp_path: Path) -> N
         f"[ERROR] data/rome/{FICHE_FILE.path}:1000 the file ends here, after 999 rows: fewer than "
         "the 1,400 a whole file has, it is cut short (fix: copy the publisher's file again, "
         "unchanged (data/rome/README.md))"]
+
+
+def test_a_missing_esco_crosswalk_is_an_error_not_a_graph_without_esco(tmp_path: Path) -> None:
+    # without the crosswalk every job's ESCO link would be gone from the graph, exit 0
+    rome = tmp_path / "data" / "rome"
+    shutil.copytree(ROME, rome)
+    (rome / ESCO_FILE).unlink()
+    with pytest.raises(DataError) as exc:
+        read_rome(rome)
+    assert [str(p) for p in exc.value.problems] == [
+        f"[ERROR] data/rome/{ESCO_FILE} ROME file missing "
+        "(fix: data/rome/README.md lists the files jobgraph reads)"]
 
 
 # --- the ROME graph against the files ------------------------------------------------------------

@@ -30,7 +30,7 @@ from .workspace import (
     Workspace,
     atomic_write,
     content_hash,
-    fingerprint,
+    input_digest,
     log,
     module_closure,
     read_cache,
@@ -442,7 +442,7 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     """
     start = time.perf_counter()
     ws = Workspace(Path(store_dir))
-    fp = fingerprint(data_dir)  # before reading: data edited meanwhile leaves the store stale
+    fp = input_digest(data_dir)  # before reading: data edited meanwhile leaves the store stale
     if assembled is None:
         # outside the lock: bad data fails here, before anything is written in the store folder
         assembled = assemble(data_dir, ws.cache,
@@ -534,7 +534,7 @@ def ensure_store(data_dir: Path, store_dir: Path, *,
     ws = Workspace(Path(store_dir))
     if ws.is_fresh(data_dir):
         return ws.db, None
-    fp = fingerprint(data_dir)
+    fp = input_digest(data_dir)
     # read before the lock, as ``build`` does: bad data writes nothing (two processes rebuilding
     # at once both read the data; the second then finds the store fresh and writes nothing)
     assembled = assemble(data_dir, ws.cache, unchanged=_held(ws))

@@ -1,11 +1,13 @@
-"""Cross-record checks of loaded data: unique ids, references that resolve, no progression cycle."""
+"""Cross-record checks of loaded data: unique ids, references that resolve, no progression or
+broader cycle."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from .errors import Problem
-from .model import Alignment, Dataset, Level, Loc, ProgressionRef, Referential
+from .model import (Alignment, Competence, Dataset, Family, Level, Loc, ProgressionRef,
+                    Referential)
 
 
 def _dupes(kind: str, items: Iterable[tuple[str, Loc]], problems: list[Problem]) -> set[str]:
@@ -181,6 +183,35 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
             err(link.loc, f"ROME link names unknown job '{link.job}'",
                 f"job ids are those of {ref.folder.name}/jobs.yaml")
     _check_cycles(ref, problems)
+    _check_broader(ref.families, "family", problems)
+    _check_broader(ref.competences, "competence", problems)
+
+
+def _check_broader(items: Sequence[Family] | Sequence[Competence], kind: str,
+                   problems: list[Problem]) -> None:
+    """Report each cycle of ``broader`` (a family or competence above itself) once, at the record
+    of its first id: each record names one broader at most, so following them is a walk."""
+    by_id = {i.id: i for i in items}
+    up = {i.id: i.broader for i in items if i.broader}
+    cleared: set[str] = set()
+    for start in sorted(up):
+        walk: list[str] = []
+        seen: set[str] = set()
+        node: str | None = start
+        while node is not None and node not in cleared and node not in seen:
+            walk.append(node)
+            seen.add(node)
+            node = up.get(node)
+        if node is not None and node in seen:
+            cycle = walk[walk.index(node):]
+            first = min(cycle)
+            at = cycle.index(first)
+            ring = [*cycle[at:], *cycle[:at], first]
+            loc = by_id[first].loc
+            problems.append(Problem(
+                loc.file, loc.line, f"{kind} broader cycle: " + _chain(ring),
+                f"a broader {kind} is above the other: remove the 'broader' that closes the loop"))
+        cleared.update(walk)
 
 
 def _check_cycles(ref: Referential, problems: list[Problem]) -> None:

@@ -160,7 +160,7 @@ def _inputs(data_dir: Path) -> list[Path]:
     return out
 
 
-def fingerprint(data_dir: Path) -> str:
+def input_digest(data_dir: Path) -> str:
     """What a store is built from: every data, ontology and converter file's path, size, mtime."""
     h = hashlib.sha256(__version__.encode())
     for p in _inputs(data_dir):
@@ -316,7 +316,7 @@ class Workspace:
         """True when the live store was built from the current files of ``data_dir`` and its
         files are those the build wrote (``damage``)."""
         manifest = self.read_manifest()
-        return bool(manifest and manifest.get("fingerprint") == fingerprint(data_dir)
+        return bool(manifest and manifest.get("fingerprint") == input_digest(data_dir)
                     and self.damage() is None)
 
     @contextmanager
@@ -403,5 +403,5 @@ def _size(path: Path) -> int:
     return total
 
 
-__all__ = ["Workspace", "atomic_write", "content_hash", "converter_modules", "fingerprint",
+__all__ = ["Workspace", "atomic_write", "content_hash", "converter_modules", "input_digest",
            "module_closure", "read_cache", "write_cache"]

@@ -272,7 +272,7 @@ def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err:
         with MemoryWatch(limit, stop):
             return int(args.func(args, out))
     except DataError as exc:
-        err.write(f"{exc}\n{len(exc.problems)} problem(s) in the curated files; nothing was "
+        err.write(f"{exc}\n{len(exc.problems)} problem(s) in the data files; nothing was "
                   "written.\n")
         return EXIT_INPUT
     except JavaMissing as exc:
