@@ -128,3 +128,58 @@ def test_stored_query_gives_the_same_rows(name: str, index: int, params: dict[st
     assert rows(there, lists) == rows(local, lists), (
         f"{name} {params} on {server.kind}:\n{len(there.rows)} rows there, e.g.\n"
         f"{_show(there.rows)}\n{len(local.rows)} rows embedded, e.g.\n{_show(local.rows)}")
+
+
+# --- the web application over a server ----------------------------------------------------------
+
+WEB_PAGES = [
+    "/search?q=agent",
+    "/job/alpha/agent",
+    "/job/alpha/agent/equivalents",
+    "/job/alpha/agent/next-steps",
+    "/gap?from=alpha/agent&to=beta/conseiller",
+    "/path?from=alpha/agent&to=gamma/chef",
+    "/rome/M1602",
+    "/referentials",
+    "/referential/alpha",
+]
+
+
+def _pages(backend: Any, where: str) -> dict[str, Any]:
+    from fastapi.testclient import TestClient
+
+    from jobgraph.web import Site, create_app
+    from jobgraph.web.app import Negotiation
+
+    app = create_app(Site.remote(backend, where))  # as jobgraph serve --endpoint makes it
+    app.add_middleware(Negotiation)
+    client = TestClient(app, raise_server_exceptions=False)
+    out: dict[str, Any] = {}
+    for url in WEB_PAGES:
+        path, _, query = url.partition("?")
+        page = client.get(f"{path}.json" + (f"?{query}" if query else ""))
+        assert page.status_code == 200, f"{url} on {where}: {page.status_code} {page.text[:300]}"
+        out[url] = page.json()
+    return out
+
+
+def _without(value: Any, keys: frozenset[str]) -> Any:
+    """``value`` without the keys that name where the data came from (the endpoint's URL)."""
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+@pytest.mark.server
+def test_the_web_pages_are_the_same_over_a_server(embedded: OxigraphBackend,
+                                                   remote: tuple[EndpointBackend, Server]) -> None:
+    """``jobgraph serve --endpoint``: every kind of page answers from the server what it answers
+    from the embedded store (the JSON twin of each page, compared whole)."""
+    backend, server = remote
+    here = _pages(embedded, "embedded")
+    there = _pages(backend, server.query)
+    ignore = frozenset({"source", "where", "version"})
+    for url in WEB_PAGES:
+        assert _without(there[url], ignore) == _without(here[url], ignore), f"{url} on {server.kind}"
