@@ -353,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
                     "the figures of the previous results.json and need the work folder of that "
                     "run; 'search' measures `jobgraph search` on the shipped data "
                     "(benchmarks/search.py, written to results/search.json)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the data sets of the previous results.json that this run does not "
+                    "measure (to add ×300 to a run of the others, say)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--regenerate", action="store_true", help="write the synthetic data again")
     args = ap.parse_args(argv)
@@ -388,11 +391,15 @@ def main(argv: list[str] | None = None) -> int:
     naive_timed_out: tuple[str, int] | None = None  # (data, triples) where pyshacl was stopped
     steps = {s.strip() for s in args.steps.split(",") if s.strip()}
     previous: dict[str, Any] = {}
-    if steps != {"build", "validate", "queries"}:
+    if steps != {"build", "validate", "queries"} or args.merge:
         old = args.out / "results.json"
         previous = json.loads(old.read_text()) if old.exists() else {}
         results["steps"] = sorted(steps)
         results["previous_run"] = previous.get("started")
+    if args.merge:  # the other data sets as they were measured, each with its own conditions
+        measured = {ds.name for ds in datasets}
+        results["datasets"] = {k: v for k, v in previous.get("datasets", {}).items()
+                               if k not in measured}
     if "search" in steps:
         from .search import RESULTS as SEARCH_RESULTS
         from .search import measure as measure_search
@@ -439,6 +446,8 @@ def _save(results: dict[str, Any], out: Path, *, partial: bool) -> None:
     from .report import write_all
 
     out.mkdir(parents=True, exist_ok=True)
+    results["datasets"] = dict(sorted(results["datasets"].items(),  # shipped, then by scale
+                                      key=lambda kv: kv[1].get("scale") or 0))
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     if not partial:
         write_all(results, out)

@@ -154,6 +154,9 @@ class Assembled:
     # graphs a build took from its cache instead of converting (their referential's files did
     # not change since it was converted into the store): digest, triples, dependencies
     known: dict[URIRef, dict[str, Any]] = field(default_factory=dict)
+    # cache files (converted referentials, graph metas) written once the store is swapped in:
+    # bad data or a store that cannot be written leaves the store folder as it was
+    caches: list[tuple[Path, bytes]] = field(default_factory=list, repr=False)
     _texts: dict[URIRef, str] = field(default_factory=dict, repr=False)
 
     def text(self, graph: URIRef) -> str:
@@ -203,10 +206,12 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True,
     maintainer's rebuild reads and converts the referentials that changed, not all of them.
     """
     cached = unchanged is not None
-    ds = load(data_dir, read=_cached_reader(cache_dir, Path(data_dir)) if cached else None)
+    reader = _cached_reader(cache_dir, Path(data_dir)) if cached else None
+    ds = load(data_dir, read=reader)
     graphs: dict[URIRef, list[Triple]] = {}
     known: dict[URIRef, dict[str, Any]] = {}
     summaries: list[GraphSummary] = []
+    metas: list[tuple[Path, bytes]] = []
     onto = ontology_triples()
     graphs[GRAPH.ONTOLOGY] = onto
     summaries.append(GraphSummary(GRAPH.ONTOLOGY, "ontology", len(onto)))
@@ -229,13 +234,14 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True,
             text = nquads({gname: triples})
             meta = {"digest": _graph_digest(text), "triples": len(triples),
                     "deps": derive.dependencies({gname: triples}).get(ref.id, [])}
-            write_cache(cache_dir / f"graph-{key}.json", json.dumps(meta).encode("utf-8"))
+            metas.append((cache_dir / f"graph-{key}.json", json.dumps(meta).encode("utf-8")))
     chunks = []
     if rome and ds.rome_dir is not None:
         chunk = rome_chunk(ds.rome_dir, cache_dir)
         chunks.append(chunk)
         summaries.append(GraphSummary(GRAPH.ROME, "rome", chunk.triples, chunk.summary))
-    assembled = Assembled(ds, graphs, chunks, summaries, known=known)
+    caches = [*(reader.pending if reader is not None else []), *metas]
+    assembled = Assembled(ds, graphs, chunks, summaries, known=known, caches=caches)
     _describe(assembled)
     return assembled
 
@@ -265,8 +271,10 @@ def _folder_key(folder: Path, root: Path) -> str | None:
 def _cached_reader(cache_dir: Path, root: Path) -> Any:
     """``load_referential``, kept in the cache folder by the folder's content: a folder read
     without any problem is kept (pickled records, checked by size and SHA-256 like every cache
-    file), and read back the next time its files are the same."""
+    file), and read back the next time its files are the same. What was read waits in
+    ``read.pending`` until the build has swapped its store in (``Assembled.caches``)."""
     keys: dict[str, str] = {}
+    pending: list[tuple[Path, bytes]] = []
 
     def read(folder: Path, data_dir: Path, problems: list[Any], unread: set[str]) -> Any:
         key = _folder_key(folder, data_dir)
@@ -283,11 +291,12 @@ def _cached_reader(cache_dir: Path, root: Path) -> Any:
         ref = load_referential(folder, data_dir, problems, unread)
         if ref is not None and key is not None and len(problems) == before and unread == skipped:
             keys[ref.id] = key
-            write_cache(cache_dir / f"referential-{key}.pickle",
-                        pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL))
+            pending.append((cache_dir / f"referential-{key}.pickle",
+                            pickle.dumps(ref, protocol=pickle.HIGHEST_PROTOCOL)))
         return ref
 
     read.keys = keys  # type: ignore[attr-defined]
+    read.pending = pending  # type: ignore[attr-defined]
     _READ_KEYS[str(root.resolve())] = keys
     return read
 
@@ -510,6 +519,8 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
         except BaseException:
             ws.discard(tmp)
             raise
+    for path, data in assembled.caches:
+        write_cache(path, data)
     return BuildResult(store_dir=ws.root, summaries=summaries, dataset=assembled.dataset,
                        assembled=assembled, about=assembled.about,
                        seconds=time.perf_counter() - start,

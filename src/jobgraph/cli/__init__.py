@@ -264,8 +264,9 @@ def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err:
         def stop(used: int) -> None:
             # the query cannot be interrupted from here: end the process with one clear line
             err.write(f"[ERROR] stopped: this command held {used >> 20} MB, above its limit of "
-                      f"{limit >> 20} MB (JOBGRAPH_MEMORY_LIMIT, in MB). A stored query needs "
-                      "far less; if the store is damaged, `jobgraph build` rebuilds it.\n")
+                      f"{limit >> 20} MB (JOBGRAPH_MEMORY_LIMIT, in MB). On the shipped data "
+                      "every command needs under 300 MB: raise the limit for larger data; if the "
+                      "store is damaged, `jobgraph build` rebuilds it.\n")
             err.flush()
             os._exit(EXIT_EXTERNAL)
 
