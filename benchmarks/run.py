@@ -303,6 +303,32 @@ def bench_queries(ds: Dataset, st: Settings) -> None:
     ds.result["query_warm"] = entry
 
 
+def bench_answers(ds: Dataset, st: Settings) -> None:
+    """Every answer warm in one process, as the web application gives them
+    (``benchmarks/answers.py``): the stored questions of the plan that ``bench_queries`` wrote,
+    `jobgraph path` between the picked jobs, free-text search."""
+    plan_file = ds.root / "plan.json"
+    if not plan_file.exists():
+        raise SystemExit(f"{plan_file}: no plan; measure the queries step first")
+    picks = ds.result.get("picks", {})
+    args = ["--runs", str(st.warm_runs_large if ds.large else st.warm_runs // 2)]
+    if picks.get("job") and picks.get("target"):
+        args += ["--job", picks["job"], "--target", picks["target"]]
+    m = measure([sys.executable, "-m", "benchmarks.answers", str(ds.store), str(plan_file),
+                 *args], timeout=LONG, cwd=ROOT, env=_env())
+    entry: dict[str, Any] = m.brief()
+    if m.code == 0:
+        entry.update(json.loads(m.stdout))
+        slow = max(entry["answers"], key=lambda a: a["warm"], default=None)
+        if slow:
+            _log(f"  answers: slowest warm {slow['kind']} {slow['name']} {slow['warm']:.3f} s, "
+                 f"process {m.peak_mb:.0f} MB")
+    else:
+        entry["error"] = m.stderr.strip()[-1500:]
+        _log(f"  answers failed: {entry['error'][-300:]}")
+    ds.result["answers"] = entry
+
+
 # --- the whole run -------------------------------------------------------------------------------
 
 def _versions() -> dict[str, str]:
@@ -348,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds before a `jobgraph query` process is stopped (default 60)")
     ap.add_argument("--naive-all", action="store_true",
                     help="run naive pyshacl at every scale, even above one where it timed out")
-    ap.add_argument("--steps", default="build,validate,queries",
-                    help="steps to measure (default build,validate,queries); the others keep "
+    ap.add_argument("--steps", default="build,validate,queries,answers",
+                    help="steps to measure (default build,validate,queries,answers); the others "
+                    "keep "
                     "the figures of the previous results.json and need the work folder of that "
                     "run; 'search' measures `jobgraph search` on the shipped data "
                     "(benchmarks/search.py, written to results/search.json)")
@@ -391,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     naive_timed_out: tuple[str, int] | None = None  # (data, triples) where pyshacl was stopped
     steps = {s.strip() for s in args.steps.split(",") if s.strip()}
     previous: dict[str, Any] = {}
-    if steps != {"build", "validate", "queries"} or args.merge:
+    if steps != {"build", "validate", "queries", "answers"} or args.merge:
         old = args.out / "results.json"
         previous = json.loads(old.read_text()) if old.exists() else {}
         results["steps"] = sorted(steps)
@@ -432,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
             naive_timed_out = (ds.label, ds.result["triples"])
         if "queries" in steps:
             bench_queries(ds, st)
+        if "answers" in steps:
+            bench_answers(ds, st)
         ds.result["load_end"] = _load()
         results["datasets"][ds.name] = ds.result
         _save(results, args.out, partial=True)
