@@ -150,10 +150,11 @@ def _counts(build_stdout: str) -> dict[str, int]:
     graphs = {m.group(1): int(m.group(2))
               for m in re.finditer(r"^(\S+): (\d+) triples", build_stdout, re.MULTILINE)}
     total = re.search(r"built (\d+) triples", build_stdout)
+    derived = graphs.pop("derived", 0)  # "derived: N triples, …": made from the others
     return {"triples": int(total.group(1)) if total else sum(graphs.values()),
             "rome_triples": graphs.get("rome", 0), "ontology_triples": graphs.get("ontology", 0),
             "curated_triples": sum(v for k, v in graphs.items() if k not in ("rome", "ontology")),
-            "graphs": len(graphs)}
+            "derived_triples": derived, "graphs": len(graphs)}
 
 
 def _ratios(slow: list[Measure], fast: list[Measure]) -> float | None:
