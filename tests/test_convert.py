@@ -32,7 +32,8 @@ def test_mini_referential_converts_to_the_expected_graph() -> None:
 def test_iris_come_from_ids_and_survive_a_relabel(tmp_path: Path) -> None:
     data = copy_mini(tmp_path)
     jobs = data / "mini-ref" / "jobs.yaml"
-    jobs.write_text(jobs.read_text(encoding="utf-8").replace("Agent de bureau", "Agent de secrétariat"))
+    jobs.write_text(jobs.read_text(encoding="utf-8")
+                    .replace("Agent de bureau", "Agent de secrétariat"))
     g = _graph(convert(load(data))[graph_iri("mini-ref")])
     agent = iri("mini-ref", "job", "agent")
     assert (agent, SKOS.prefLabel, Literal("Agent de secrétariat", lang="fr")) in g

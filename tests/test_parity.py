@@ -182,4 +182,5 @@ def test_the_web_pages_are_the_same_over_a_server(embedded: OxigraphBackend,
     there = _pages(backend, server.query)
     ignore = frozenset({"source", "where", "version"})
     for url in WEB_PAGES:
-        assert _without(there[url], ignore) == _without(here[url], ignore), f"{url} on {server.kind}"
+        assert _without(there[url], ignore) == _without(here[url], ignore), (
+            f"{url} on {server.kind}")

@@ -21,9 +21,9 @@ from jobgraph import terms
 from jobgraph.backends import OxigraphBackend, RdflibBackend, Result, same_rows
 from jobgraph.catalogue import PARAM_TYPES, StoredQuery, bindings_for, list_queries
 from jobgraph.errors import UsageError
+from jobgraph.queries import bind_params
 from query_cases import ACCUEIL, AGENT, ARCHIVISTE, ASSISTANT, CASES, CHEF, CONSEILLER, FIXTURE
 from util import PROJECT, run
-from jobgraph.queries import bind_params
 from util import ask_stored as run_stored
 
 QUERIES = {q.name: q for q in list_queries()}
@@ -646,5 +646,6 @@ def test_a_malformed_column_header_names_the_file_and_line(tmp_path: Path) -> No
     with pytest.raises(UsageError, match=r"bad.rq:3: cannot read column header"):
         parse_header(bad)
     bad.write_text('# name: bad\n# returns: ?a\n# column: ?b fr="B" en="B"\nSELECT ?a WHERE {}\n')
-    with pytest.raises(UsageError, match=r"names \?b, which neither '# returns:' nor '# answer:' lists"):
+    with pytest.raises(UsageError,
+                       match=r"names \?b, which neither '# returns:' nor '# answer:' lists"):
         parse_header(bad)

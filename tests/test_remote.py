@@ -630,7 +630,8 @@ def test_push_then_query_as_the_embedded_store(server: Server, mini_store: Path,
                                                mini_graphs: list[GraphData]) -> None:
     code, out, err = push_cli(server, mini_store)
     assert code == 0, err
-    assert "pushed 1329 triples in 5 graphs" in out and "\r" not in out  # dataset and derived graphs
+    # the dataset and derived graphs
+    assert "pushed 1329 triples in 5 graphs" in out and "\r" not in out
     assert_server_holds(server, mini_graphs)
     for name, params in [("level-ladder", ["referential=https://w3id.org/jobgraph/id/mini-ref"]),
                          ("job-profile", ["job=assistant(e) de bureau"])]:

@@ -21,8 +21,8 @@ from jobgraph.checks import check_graph
 from jobgraph.errors import DataError
 from jobgraph.findings import Finding
 from jobgraph.namespaces import sparql_prefixes
-from jobgraph.romefiles import FICHES as FICHE_FILE
 from jobgraph.romefiles import ESCO_FILE, ROME_FILES, RomeFile, read_rome
+from jobgraph.romefiles import FICHES as FICHE_FILE
 from jobgraph.suggest import curated_links
 from jobgraph.validate import rome_view
 from jobgraph.workspace import Workspace

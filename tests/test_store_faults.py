@@ -614,7 +614,8 @@ def test_a_truncated_rome_cache_is_not_trusted_end_to_end(shipped_store: Path,
     announced = int(done.stdout.split("built ")[1].split()[0])
     # the derived graph is made from the others after them, and counted on its own line
     rows = OxigraphBackend.open(Workspace(store).db).select(
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{GRAPH.DERIVED}>) }}"
+        "SELECT (COUNT(*) AS ?n) WHERE "
+        f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{GRAPH.DERIVED}>) }}"
     ).rows
     whole = sum(g["triples"] for g in (Workspace(shipped_store).read_manifest() or {})["graphs"]
                 .values())

@@ -239,7 +239,8 @@ def run_pyshacl(data: Graph, shapes: Graph, ontology: Graph) -> list[Finding]:
         path = results.value(r, SH.resultPath)
         component = results.value(r, SH.sourceConstraintComponent)
         severity = _severity(results.value(r, SH.resultSeverity))
-        parent = next(iter(shapes.subjects(SH.property, shape)), None) if shape is not None else None
+        parent = (next(iter(shapes.subjects(SH.property, shape)), None)
+                  if shape is not None else None)
         msg_fr = (_lang_value(shapes, shape, SH.message, "fr") if shape is not None else None) or \
             (_lang_value(shapes, parent, SH.message, "fr") if parent is not None else None) or \
             str(results.value(r, SH.resultMessage) or "")
@@ -325,7 +326,8 @@ def check_graph(data: Graph, *, ontology: Graph | None = None, shapes_dir: Path 
     onto = ontology if ontology is not None else _graph_of(ontology_triples())
     core, sparql_rules = split_shapes(load_shapes(shapes_dir))
     findings = run_pyshacl(_graph_of(shacl_triples(data, core)), core, onto)
-    graphs: dict[URIRef, list[Triple]] = {GRAPH.ONTOLOGY: list(onto), URIRef("urn:jobgraph:data"): list(data)}
+    graphs: dict[URIRef, list[Triple]] = {GRAPH.ONTOLOGY: list(onto),
+                                          URIRef("urn:jobgraph:data"): list(data)}
     if reference is not None:
         graphs[GRAPH.ROME] = list(reference)
     backend = OxigraphBackend.from_nquads(nquads(graphs))

@@ -276,7 +276,8 @@ def graph_iri(name: str) -> URIRef:
 
 
 def rome_iri(kind: str, code: str) -> URIRef:
-    """ROME resources: ``metier``, ``domaine``, ``grand-domaine``, ``appellation``, ``competence``, ``savoir``."""
+    """ROME resources: ``metier``, ``domaine``, ``grand-domaine``, ``appellation``,
+    ``competence``, ``savoir``."""
     return URIRef(f"{JGID}rome/{kind}/{code}")
 
 

@@ -205,7 +205,8 @@ def _worker(argv: list[str]) -> int:
                    "--ignoreUnsupportedDatatypes", Path(data).as_uri()]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            if "InconsistentOntologyException" in done.stderr or "inconsistent" in done.stderr.lower():
+            if ("InconsistentOntologyException" in done.stderr
+                    or "inconsistent" in done.stderr.lower()):
                 result: dict[str, object] = {"consistent": False, "unsatisfiable": []}
             else:
                 result = {"error": f"HermiT failed: {done.stderr.strip()[-1000:]}"}

@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from .errors import Problem
-from .model import (Alignment, Competence, Dataset, Family, Level, Loc, ProgressionRef,
-                    Referential)
+from .model import Alignment, Competence, Dataset, Family, Level, Loc, ProgressionRef, Referential
 
 
 def _dupes(kind: str, items: Iterable[tuple[str, Loc]], problems: list[Problem]) -> set[str]:
     first: dict[str, Loc] = {}
     for ident, loc in items:
         if ident in first:
-            problems.append(Problem(loc.file, loc.line,
-                                    f"duplicate {kind} id '{ident}' (first defined at {first[ident]})",
-                                    "ids must be unique: rename one"))
+            problems.append(Problem(
+                loc.file, loc.line,
+                f"duplicate {kind} id '{ident}' (first defined at {first[ident]})",
+                "ids must be unique: rename one"))
         else:
             first[ident] = loc
     return set(first)
@@ -104,8 +104,10 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
             ranks.setdefault(lv.rank, lv.id)
             if lv.aligned_to:
                 _check_alignment(ds, lv.aligned_to, "aligned_to", problems)
-            if lv.min_total is not None and lv.max_total is not None and lv.min_total > lv.max_total:
-                err(lv.loc, f"level '{lv.id}' has min_total {lv.min_total} > max_total {lv.max_total}")
+            if (lv.min_total is not None and lv.max_total is not None
+                    and lv.min_total > lv.max_total):
+                err(lv.loc,
+                    f"level '{lv.id}' has min_total {lv.min_total} > max_total {lv.max_total}")
     elif ref.scale_ref is not None:
         owner_ref = ds.referentials.get(ref.scale_ref)
         if owner_ref is None or owner_ref.scale is None:
@@ -137,7 +139,8 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
                     "declare it under 'families' in referential.yaml")
         if job.level is not None:
             if levels is None:
-                err(job.loc, f"job '{job.id}' has level '{job.level}' but the referential has no scale")
+                err(job.loc,
+                    f"job '{job.id}' has level '{job.level}' but the referential has no scale")
             else:
                 owner, by_id = levels
                 lid = job.level
@@ -170,7 +173,8 @@ def _check_referential(ds: Dataset, ref: Referential, problems: list[Problem]) -
                 err(job.loc, f"job '{job.id}' is close to unknown job '{other}'")
 
     for cert in ref.certifications:
-        if cert.level and not level_exists(ds, cert.level if "/" in cert.level else f"{ref.id}/{cert.level}"):
+        if cert.level and not level_exists(
+                ds, cert.level if "/" in cert.level else f"{ref.id}/{cert.level}"):
             err(cert.loc, f"certification '{cert.id}' has unknown level '{cert.level}'")
         for cid in cert.certifies:
             if cid not in competences:

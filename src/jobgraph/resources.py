@@ -1,4 +1,5 @@
-"""Where the packaged ontology, shapes and queries are: inside the wheel, or the checkout's folders."""
+"""Where the packaged ontology, shapes and queries are: inside the wheel, or the checkout's
+folders."""
 
 from __future__ import annotations
 

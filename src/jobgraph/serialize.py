@@ -52,7 +52,8 @@ class _Shortener:
             if s.startswith(_BASE) and s[len(_BASE):] and ">" not in s:
                 return f"<{s[len(_BASE):]}>"
             return f"<{s}>"
-        if isinstance(term, Literal) and term.datatype == XSD.integer and re.match(r"^-?\d+$", str(term)):
+        if (isinstance(term, Literal) and term.datatype == XSD.integer
+                and re.match(r"^-?\d+$", str(term))):
             return str(term)
         if isinstance(term, Literal) and term.datatype and not term.language:
             for ns, prefix in self.prefixes:
@@ -144,7 +145,7 @@ def jsonld(graphs: dict[URIRef, list[Triple]]) -> str:
             node: dict[str, object] = {"@id": sid}
             for key in sorted(nodes[sid]):
                 values = nodes[sid][key]
-                node[key] = sorted(values, key=str) if key != "@type" else sorted(values, key=str)
+                node[key] = sorted(values, key=str)
             items.append(node)
         doc.append({"@id": str(g), "@graph": items})
     return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"

@@ -64,8 +64,8 @@ def rome_rows():
 def source_records(lines):
     """Each record: title line (1-based), title text, scores tuple or None, level or None."""
     starts = []
-    for i, l in enumerate(lines):
-        if FINALITE_RE.match(l):
+    for i, line in enumerate(lines):
+        if FINALITE_RE.match(line):
             j = i - 1
             while not lines[j].strip():
                 j -= 1
@@ -73,8 +73,9 @@ def source_records(lines):
     recs = []
     for k, s in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        scores = [tuple(int(x) for x in m.groups()) for l in lines[s:end] if (m := SCORES_RE.match(l))]
-        levels = [m.group(1) for l in lines[s:end] if (m := LEVEL_RE.match(l))]
+        scores = [tuple(int(x) for x in m.groups())
+                  for line in lines[s:end] if (m := SCORES_RE.match(line))]
+        levels = [m.group(1) for line in lines[s:end] if (m := LEVEL_RE.match(line))]
         assert len(scores) <= 1 and len(levels) <= 1, f"record at line {s + 1} has several tables"
         recs.append(
             {
@@ -89,8 +90,8 @@ def source_records(lines):
 
 
 def test_source_counts_are_consistent(lines, source_records):
-    n_scores = sum(1 for l in lines if SCORES_RE.match(l))
-    n_levels = sum(1 for l in lines if LEVEL_RE.match(l))
+    n_scores = sum(1 for line in lines if SCORES_RE.match(line))
+    n_levels = sum(1 for line in lines if LEVEL_RE.match(line))
     assert n_scores == sum(1 for r in source_records if r["scores"])
     assert n_levels == sum(1 for r in source_records if r["level"])
 
@@ -111,7 +112,7 @@ def test_line_points_at_title(jobs, lines):
 
 def test_scores_reproduce_source_in_order(jobs, source_records, ref):
     crit = [c["id"] for c in ref["criteria"]]
-    for j, r in zip(jobs, source_records):
+    for j, r in zip(jobs, source_records, strict=False):
         if r["scores"] is None:
             assert "scores" not in j, j["id"]
             assert "incomplete" in j, j["id"]
@@ -121,7 +122,7 @@ def test_scores_reproduce_source_in_order(jobs, source_records, ref):
 
 
 def test_levels_reproduce_source_in_order(jobs, source_records):
-    for j, r in zip(jobs, source_records):
+    for j, r in zip(jobs, source_records, strict=False):
         if r["level"] is None:
             assert "level" not in j, j["id"]
             assert "incomplete" in j, j["id"]
@@ -130,9 +131,9 @@ def test_levels_reproduce_source_in_order(jobs, source_records):
 
 
 def test_incomplete_only_where_source_lacks_something(jobs, source_records, lines):
-    for j, r in zip(jobs, source_records):
+    for j, r in zip(jobs, source_records, strict=False):
         block = lines[r["line"] - 1 : r["end"]]
-        has_req = any(re.match(r"^\s*Exigences", l) for l in block)
+        has_req = any(re.match(r"^\s*Exigences", line) for line in block)
         lacks = r["scores"] is None or r["level"] is None or not has_req
         assert ("incomplete" in j) == lacks, j["id"]
         assert bool(j.get("requirements")) == has_req, j["id"]
@@ -140,24 +141,26 @@ def test_incomplete_only_where_source_lacks_something(jobs, source_records, line
 
 
 def test_items_are_source_text(jobs, source_records, lines):
-    for j, r in zip(jobs, source_records):
+    for j, r in zip(jobs, source_records, strict=False):
         block = alnum("".join(lines[r["line"] : r["end"]]))
-        bad = [x for x in j.get("missions", []) + j.get("requirements", []) if alnum(x) not in block]
+        items = j.get("missions", []) + j.get("requirements", [])
+        bad = [x for x in items if alnum(x) not in block]
         assert len(bad) == RESTORED.get(j["id"], 0), (j["id"], bad)
 
 
 def test_ids_unique_and_well_formed(jobs, ref):
     ids = [j["id"] for j in jobs]
     assert len(ids) == len(set(ids))
-    for i in ids + [l["id"] for l in ref["scale"]["levels"]] + [c["id"] for c in ref["criteria"]]:
+    level_ids = [lvl["id"] for lvl in ref["scale"]["levels"]]
+    for i in ids + level_ids + [c["id"] for c in ref["criteria"]]:
         assert re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", i), i
 
 
 def test_scale_levels(ref, jobs):
     levels = ref["scale"]["levels"]
-    assert [l["id"] for l in levels] == ROMAN
-    assert [l["rank"] for l in levels] == list(range(1, 9))
-    level_ids = {l["id"] for l in levels}
+    assert [lvl["id"] for lvl in levels] == ROMAN
+    assert [lvl["rank"] for lvl in levels] == list(range(1, 9))
+    level_ids = {lvl["id"] for lvl in levels}
     for j in jobs:
         if "level" in j:
             assert j["level"] in level_ids, j["id"]
@@ -167,10 +170,11 @@ def test_level_definitions_are_first_occurrence(ref, lines, source_records):
     for lvl in ref["scale"]["levels"]:
         rec = next(r for r in source_records if r["level"] == lvl["id"])
         start = next(
-            i for i in range(rec["line"] - 1, rec["end"]) if LEVEL_RE.match(lines[i]) and LEVEL_RE.match(lines[i]).group(1) == lvl["id"]
+            i for i in range(rec["line"] - 1, rec["end"])
+            if LEVEL_RE.match(lines[i]) and LEVEL_RE.match(lines[i]).group(1) == lvl["id"]
         )
         assert lvl["line"] == start + 1, lvl["id"]
-        text = " ".join(l.strip() for l in lines[start + 1 : rec["end"]] if l.strip())
+        text = " ".join(line.strip() for line in lines[start + 1 : rec["end"]] if line.strip())
         text = re.sub(r"\s+", " ", text).strip()
         assert re.sub(r"\s+", " ", lvl["definition"]).strip() == text, lvl["id"]
 
@@ -188,7 +192,7 @@ def test_score_bands_are_implied_by_jobs(ref, source_records):
 def test_criteria(ref, lines, source_records):
     crit = ref["criteria"]
     assert [c["rank"] for c in crit] == list(range(1, 6))
-    header = fold(" ".join(l.strip() for l in lines[: source_records[1]["line"]]))
+    header = fold(" ".join(line.strip() for line in lines[: source_records[1]["line"]]))
     pos = [header.find(fold(c["label"].split()[0])) for c in crit]
     assert all(p >= 0 for p in pos) and pos == sorted(pos)
     all_scores = [s for r in source_records if r["scores"] for s in r["scores"]]
@@ -232,11 +236,13 @@ def test_rome_links(rome_rows, jobs, lines):
         codes = {r["code_rome"] for r in csv.DictReader(f)}
     printed = set(re.findall(r"\b[A-N]\d{4}\b", "\n".join(lines)))
     ids = {j["id"] for j in jobs}
-    assert rome_rows and list(rome_rows[0].keys()) == ["job", "rome", "relation", "basis", "rationale"]
+    assert rome_rows
+    assert list(rome_rows[0].keys()) == ["job", "rome", "relation", "basis", "rationale"]
     for r in rome_rows:
         assert r["job"] in ids, r
         assert re.match(r"^[A-N][0-9]{4}$", r["rome"]) and r["rome"] in codes, r
-        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"}, r
+        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch",
+                                 "relatedMatch"}, r
         assert r["basis"] == ("document" if r["rome"] in printed else "curation"), r
         assert r["rationale"].strip(), r
     pairs = [(r["job"], r["rome"]) for r in rome_rows]

@@ -98,7 +98,8 @@ def item_starts(lo, hi):
 def parse_sheets():
     """Professional competence sheets: number, title, criteria, know-how items."""
     sheets = []
-    heads = [i for i, l in enumerate(LINES) if re.search(r"FICHE COMPETENCE PROFESSIONNELLE N° *(\d+)", l)]
+    heads = [i for i, line in enumerate(LINES)
+             if re.search(r"FICHE COMPETENCE PROFESSIONNELLE N° *(\d+)", line)]
     end_all = index_of(r"FICHE DES COMPETENCES TRANSVERSALES")
     for k, h in enumerate(heads):
         end = heads[k + 1] if k + 1 < len(heads) else end_all
@@ -145,8 +146,8 @@ TSHEETS = parse_transversal_sheets()
 
 def parse_activity_sheets():
     out = []
-    for i, l in enumerate(LINES):
-        m = re.search(r"FICHE ACTIVITE TYPE N° *(\d+)", l)
+    for i, line in enumerate(LINES):
+        m = re.search(r"FICHE ACTIVITE TYPE N° *(\d+)", line)
         if m:
             t = next_nonblank(i)
             lst = index_of(r"Liste des compétences professionnelles de .{1,2}activité type", i)
@@ -179,7 +180,7 @@ def test_referential_identity():
     assert REF["scale"] == "cnc-2019"
     assert REF["sector"]["id"] == "accueil-secretariat"
     # the text prints "ministère chargé de l'emploi"
-    assert any("chargé de I'emploi" in l or "chargé de l'emploi" in l for l in LINES)
+    assert any("chargé de I'emploi" in line or "chargé de l'emploi" in line for line in LINES)
     assert "emploi" in REF["publisher"].lower()
 
 
@@ -219,8 +220,8 @@ def test_lines_point_at_titles():
     for label, line in records:
         text = src(line)
         prefix = label[: max(len(text), 10)]
-        assert similar(prefix, text[: len(prefix) + 5], 0.8) or fold(label).startswith(fold(text)[:20]), (
-            label, line, text)
+        assert (similar(prefix, text[: len(prefix) + 5], 0.8)
+                or fold(label).startswith(fold(text)[:20])), (label, line, text)
     for cert in CERTS:
         core = re.sub(r"^Titre professionnel\s+", "", cert["label"])
         assert fold(core) in fold(src(cert["line"])), (cert["label"], src(cert["line"]))
@@ -230,12 +231,12 @@ def test_lines_point_at_titles():
 def test_activity_types_match_sheets():
     acts = sorted(COMP["activities"], key=lambda a: a["notation"])
     assert [a["notation"] for a in acts] == [s["num"] for s in ASHEETS]
-    for a, s in zip(acts, ASHEETS):
+    for a, s in zip(acts, ASHEETS, strict=True):
         assert similar(a["label"], s["title"]), (a["label"], s["title"])
         assert a["line"] == s["title_line"]
         labels = [BY_ID[c]["label"] for c in a["competences"]]
         assert len(labels) == len(s["competences"])
-        for lab, printed in zip(labels, s["competences"]):
+        for lab, printed in zip(labels, s["competences"], strict=True):
             assert similar(lab, printed), (lab, printed)
 
 
@@ -244,8 +245,8 @@ def test_summary_list_matches():
     i = index_of(r"^Liste des activités types et des compétences professionnelles")
     j = index_of(r"^Compétences transversales de .+emploi", i)
     acts, cur = [], None
-    for l in LINES[i + 1:j]:
-        t = l.strip()
+    for line in LINES[i + 1:j]:
+        t = line.strip()
         if not t:
             continue
         m = re.match(r"^(\d+)\. (.+)$", t)
@@ -256,15 +257,16 @@ def test_summary_list_matches():
             cur["comps"].append(t)
     yacts = sorted(COMP["activities"], key=lambda a: a["notation"])
     assert [a["num"] for a in acts] == [a["notation"] for a in yacts]
-    for printed, a in zip(acts, yacts):
+    for printed, a in zip(acts, yacts, strict=True):
         assert similar(printed["title"], a["label"])
-        assert [fold(x) for x in printed["comps"]] == [fold(BY_ID[c]["label"]) for c in a["competences"]] or all(
-            similar(x, BY_ID[c]["label"]) for x, c in zip(printed["comps"], a["competences"]))
+        labels = [BY_ID[c]["label"] for c in a["competences"]]
+        assert [fold(x) for x in printed["comps"]] == [fold(lab) for lab in labels] or all(
+            similar(x, lab) for x, lab in zip(printed["comps"], labels, strict=False))
     # transversal competences listed after the heading, up to "Niveau"
     k = index_of(r"^Niveau et/ou domaine", j)
-    printed_t = [l.strip() for l in LINES[j + 1:k] if l.strip()]
+    printed_t = [line.strip() for line in LINES[j + 1:k] if line.strip()]
     assert len(printed_t) == len(TRANSVERSAL)
-    for p, c in zip(printed_t, TRANSVERSAL):
+    for p, c in zip(printed_t, TRANSVERSAL, strict=True):
         assert similar(p, c["label"])
 
 
@@ -274,15 +276,17 @@ def test_activity_count_stated_in_text():
     assert words[m.group(1)] == len(COMP["activities"])
     m = re.search(r"(\w+) compétences transversales ont été identifiées", "\n".join(LINES))
     assert words[m.group(1).lower()] == len(TRANSVERSAL)
-    stated = [int(n) for n in re.findall(r"ctivité-type \d+ concerne .*? comprend (\d+) compétences", " ".join(LINES))]
-    assert stated == [len(a["competences"]) for a in sorted(COMP["activities"], key=lambda a: a["notation"])]
+    stated_rx = r"ctivité-type \d+ concerne .*? comprend (\d+) compétences"
+    stated = [int(n) for n in re.findall(stated_rx, " ".join(LINES))]
+    acts = sorted(COMP["activities"], key=lambda a: a["notation"])
+    assert stated == [len(a["competences"]) for a in acts]
 
 
 # ---------------------------------------------------------------- competences
 def test_professional_competences_match_sheets():
     profs = sorted(PROFESSIONAL, key=lambda c: int(c["notation"]))
     assert [c["notation"] for c in profs] == [s["num"] for s in SHEETS]
-    for c, s in zip(profs, SHEETS):
+    for c, s in zip(profs, SHEETS, strict=True):
         assert similar(c["label"], s["title"]), (c["label"], s["title"])
         assert c["line"] == s["title_line"]
         assert c.get("description") and c.get("context")
@@ -290,28 +294,29 @@ def test_professional_competences_match_sheets():
 
 def test_performance_criteria_per_competence():
     profs = sorted(PROFESSIONAL, key=lambda c: int(c["notation"]))
-    for c, s in zip(profs, SHEETS):
+    for c, s in zip(profs, SHEETS, strict=False):
         assert len(c["performance_criteria"]) == len(s["criteria"]), c["id"]
-        for mine, printed in zip(c["performance_criteria"], s["criteria"]):
+        for mine, printed in zip(c["performance_criteria"], s["criteria"], strict=True):
             assert similar(mine, printed), (mine, printed)
 
 
 def test_transversal_competences_match_sheets():
     assert len(TRANSVERSAL) == len(TSHEETS)
-    for c, s in zip(TRANSVERSAL, TSHEETS):
+    for c, s in zip(TRANSVERSAL, TSHEETS, strict=True):
         assert similar(c["label"], s["title"])
         assert c["line"] == s["title_line"]
         assert len(c["performance_criteria"]) == len(s["criteria"])
-        for mine, printed in zip(c["performance_criteria"], s["criteria"]):
+        for mine, printed in zip(c["performance_criteria"], s["criteria"], strict=True):
             assert similar(mine, printed)
 
 
 def test_know_how_and_knowledge_items():
     profs = sorted(PROFESSIONAL, key=lambda c: int(c["notation"]))
-    for c, s in zip(profs, SHEETS):
-        mine = sorted((x for x in COMPETENCES if x.get("broader") == c["id"]), key=lambda x: x["line"])
+    for c, s in zip(profs, SHEETS, strict=False):
+        mine = sorted((x for x in COMPETENCES if x.get("broader") == c["id"]),
+                      key=lambda x: x["line"])
         assert len(mine) == len(s["items"]), c["id"]
-        for x, (line, text) in zip(mine, s["items"]):
+        for x, (line, text) in zip(mine, s["items"], strict=True):
             assert x["line"] == line, (x["id"], line)
             assert similar(x["label"], text, 0.9), (x["label"], text)
             is_knowledge = fold(text).startswith("connaissance")
@@ -329,20 +334,20 @@ def test_know_how_and_knowledge_items():
 def test_descriptions_follow_text():
     """Each description is the printed paragraph(s) between the headings, OCR fixed."""
     profs = sorted(PROFESSIONAL, key=lambda c: int(c["notation"]))
-    for c, s in zip(profs, SHEETS):
+    for c, s in zip(profs, SHEETS, strict=False):
         h = s["title_line"]
         d = index_of(r"^Description de la compétence", h)
         ctx = index_of(r"^Contexte\(s\) professionnel", d)
         crit = index_of(r"Crit.res de performance", ctx)
-        printed_desc = " ".join(l.strip() for l in LINES[d + 1:ctx])
-        printed_ctx = " ".join(l.strip() for l in LINES[ctx + 1:crit])
+        printed_desc = " ".join(line.strip() for line in LINES[d + 1:ctx])
+        printed_ctx = " ".join(line.strip() for line in LINES[ctx + 1:crit])
         assert similar(c["description"], printed_desc, 0.9), c["id"]
         assert similar(c["context"], printed_ctx, 0.9), c["id"]
 
 
 # ---------------------------------------------------------------- job and certification
 def test_single_job_requires_everything():
-    heads = [i for i, l in enumerate(LINES) if "FICHE EMPLOI TYPE" in l]
+    heads = [i for i, line in enumerate(LINES) if "FICHE EMPLOI TYPE" in line]
     assert len(JOBS) == len(heads) == 1
     job = JOBS[0]
     t = next_nonblank(heads[0])
@@ -375,10 +380,10 @@ def test_certification_codes_and_level():
 def test_accessible_titles():
     i = index_of(r"Les types d.emplois accessibles sont les suivants")
     j = index_of(r"^Réglementation d.activités", i)
-    printed = [re.sub(r"^[e•]\s+", "", l.strip()) for l in LINES[i + 1:j] if l.strip()]
+    printed = [re.sub(r"^[e•]\s+", "", line.strip()) for line in LINES[i + 1:j] if line.strip()]
     titles = CERTS[0]["accessible_titles"]
     assert len(titles) == len(printed)
-    for mine, p in zip(titles, printed):
+    for mine, p in zip(titles, printed, strict=True):
         assert similar(mine, p), (mine, p)
 
 
@@ -392,7 +397,8 @@ def test_rome_links():
     for r in ROME_ROWS:
         assert r["job"] in job_ids
         assert r["rome"] in fiches
-        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch"}
+        assert r["relation"] in {"exactMatch", "closeMatch", "broadMatch", "narrowMatch",
+                                 "relatedMatch"}
         assert r["basis"] in {"document", "curation"}
         assert r["rationale"].strip()
     for j in job_ids:
@@ -448,14 +454,14 @@ def words(text):
 def parse_activity_descriptions():
     """Paragraphs between 'Définition, description de l'activité type…' and 'Réglementation'."""
     out = {}
-    for i, l in enumerate(LINES):
-        m = re.search(r"FICHE ACTIVITE TYPE N° *(\d+)", l)
+    for i, line in enumerate(LINES):
+        m = re.search(r"FICHE ACTIVITE TYPE N° *(\d+)", line)
         if not m:
             continue
         d = index_of(r"^\s*Définition, description de .{1,2}activité type", i)
         r = index_of(r"^\s*Réglementation d.activités", d)
         paras, cur = [], ""
-        for raw in LINES[d + 1:r] + [""]:
+        for raw in [*LINES[d + 1:r], ""]:
             t = raw.strip()
             if not t:
                 if cur:
@@ -479,22 +485,25 @@ def test_activity_descriptions_follow_text():
         assert paras, num
         mine = acts[num]["description"].split("\n\n")
         assert len(mine) == len(paras), num
-        for a, b in zip(mine, paras):
+        for a, b in zip(mine, paras, strict=True):
             assert "\n" not in a.strip(), (num, a)  # lines broken by the extraction are joined
             assert words(a) == words(b), (num, difflib.ndiff(words(b), words(a)))
             # with accents kept: only the listed fixes may differ
             wa, wb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
             assert len(wa) == len(wb), num
-            for x, y in zip(wb, wa):
+            for x, y in zip(wb, wa, strict=True):
                 assert x == y or (x, y) in ACCENT_FIXES, (num, x, y)
 
 
 def test_activity_descriptions_have_no_ocr_slips():
     for a in COMP["activities"]:
         d = a["description"]
-        assert not re.search(r"(^|[\s(])I'|\||’'|cceur|ceuvre|\bsOr\b|eé\b|éé|éee|facg|tra[gc]abilit|accueill\b", d), a["id"]
+        assert not re.search(r"(^|[\s(])I'|\||’'|cceur|ceuvre|\bsOr\b|eé\b|éé|éee|facg|"
+                             r"tra[gc]abilit|accueill\b", d), a["id"]
         # the preposition "à" restored where the OCR printed "a"
-        assert not re.search(r"\ba (la|le|les|l'|un|une|son|sa|ses|chaque|face|distance|usage|d'|\w+er\b)", d), a["id"]
+        assert not re.search(r"\ba (la|le|les|l'|un|une|son|sa|ses|chaque|face|distance|usage|d'|"
+                             r"\w+er\b)", d), a["id"]
         # accents the OCR dropped or turned the wrong way
-        assert not re.search(r"\b(exerceé|maniére|posséde|particuliere|paralléle|accés|étre|systémes|gére|"
-                             r"aupres|auprés|problémes|systeme|périmétre|réle)\b", d), a["id"]
+        assert not re.search(r"\b(exerceé|maniére|posséde|particuliere|paralléle|accés|étre|"
+                             r"systémes|gére|aupres|auprés|problémes|systeme|périmétre|réle)\b",
+                             d), a["id"]

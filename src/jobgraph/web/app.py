@@ -287,7 +287,8 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
         return str(site.kept("svg", f"{found.source} {found.target} {lang}",
                              lambda: render(found, "svg", lang=lang)))
 
-    @page("/path", model=models.Path, summary="the most plausible career paths from one job to another, best first")
+    @page("/path", model=models.Path,
+          summary="the most plausible career paths from one job to another, best first")
     def path(request: Request, from_: Annotated[str, Query(alias="from", min_length=1,
                                                            max_length=300)],
              to: JobName, lang: LangQuery = "fr") -> Response:

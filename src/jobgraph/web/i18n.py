@@ -32,7 +32,8 @@ WORDS: dict[str, dict[str, str]] = {
         "alt": "Autres noms", "equivalents": "Emplois équivalents",
         "next_steps": "Étapes suivantes",
         "path": "Parcours", "gap": "Écart de compétences", "from": "De", "to": "Vers",
-        "show": "Afficher", "details": "Détail des preuves", "rows": "lignes", "row": "ligne", "no_rows": "Aucune ligne.",
+        "show": "Afficher", "details": "Détail des preuves", "rows": "lignes", "row": "ligne",
+        "no_rows": "Aucune ligne.",
         "fallback_note": "* pas de texte en anglais dans les données : affiché en français",
         "no_english": "pas d'anglais dans les données", "rome_fiche": "Fiche ROME",
         "tree": "Arborescence", "appellations": "Appellations", "mobility": "Mobilité",
@@ -49,7 +50,9 @@ WORDS: dict[str, dict[str, str]] = {
         "expected": "Attendu", "reason": "Motif d'acceptation", "filter": "Filtrer",
         "findings": "constats", "no_path": "Aucun chemin trouvé entre ces deux emplois.",
         "same_job": "C'est le même emploi.", "step": "étape", "steps": "étapes",
-        "path_intro": "Les parcours les plus plausibles d'abord : une progression imprimée par le document coûte moins qu'un échelon de l'échelle, qu'un métier équivalent ailleurs, qu'une mobilité ROME.",
+        "path_intro": "Les parcours les plus plausibles d'abord : une progression imprimée par "
+                      "le document coûte moins qu'un échelon de l'échelle, qu'un métier "
+                      "équivalent ailleurs, qu'une mobilité ROME.",
         "error": "Erreur", "not_found": "Page introuvable", "bad_request": "Requête incorrecte",
         "home": "Accueil", "language": "Language: English", "api": "API JSON",
         "json_twin": "Cette page en JSON", "issued": "Date", "publisher": "Éditeur",
@@ -88,7 +91,8 @@ WORDS: dict[str, dict[str, str]] = {
         "document": "Document", "document_line": "document line", "record": "data record",
         "alt": "Other names", "equivalents": "Equivalent jobs", "next_steps": "Next steps",
         "path": "Career path", "gap": "Competence gap", "from": "From", "to": "To",
-        "show": "Show", "details": "Evidence in detail", "rows": "rows", "row": "row", "no_rows": "No row.",
+        "show": "Show", "details": "Evidence in detail", "rows": "rows", "row": "row",
+        "no_rows": "No row.",
         "fallback_note": "* the data has no English text here: shown in French",
         "no_english": "no English in the data", "rome_fiche": "ROME fiche", "tree": "Tree",
         "appellations": "Job titles", "mobility": "Mobility", "esco": "ESCO occupations",
@@ -103,7 +107,10 @@ WORDS: dict[str, dict[str, str]] = {
         "message": "Message", "file": "File", "value": "Value", "expected": "Expected",
         "reason": "Reason accepted", "filter": "Filter", "findings": "findings",
         "no_path": "No path found between these two jobs.", "same_job": "It is the same job.",
-        "step": "step", "steps": "steps", "path_intro": "The most plausible paths first: a progression the document prints costs less than a rung of the ladder, the same occupation elsewhere, a ROME mobility.",
+        "step": "step", "steps": "steps",
+        "path_intro": "The most plausible paths first: a progression the document prints costs "
+                      "less than a rung of the ladder, the same occupation elsewhere, a ROME "
+                      "mobility.",
         "error": "Error", "not_found": "Page not found", "bad_request": "Bad request",
         "home": "Home", "language": "Langue : français", "api": "JSON API",
         "json_twin": "This page as JSON", "issued": "Date", "publisher": "Publisher",
