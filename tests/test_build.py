@@ -87,6 +87,40 @@ def test_rebuild_replaces_only_changed_graphs(tmp_path: Path) -> None:
     assert code == 0 and "Agent de bureau" in out
 
 
+@pytest.mark.parametrize("first_output", [False, True], ids=["store", "store-and-file"])
+def test_a_rebuild_reads_and_converts_only_the_referential_edited(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_output: bool) -> None:
+    """A maintainer's rebuild reads and converts the folder that changed alone, the others come
+    from the store's cache; a first build that also wrote a graph file leaves that cache too."""
+    from jobgraph import build as build_module
+
+    data = copy_mini(tmp_path)
+    store = tmp_path / "store"
+    build(data, store_dir=store, output=tmp_path / "graph.nq" if first_output else None)
+    read: list[str] = []
+    converted: list[str] = []
+    load_referential, convert_referential = (build_module.load_referential,
+                                             build_module.convert_referential)
+
+    def reading(folder: Path, *args: object) -> object:
+        read.append(folder.name)
+        return load_referential(folder, *args)  # type: ignore[arg-type]
+
+    def converting(ref: object, *args: object) -> object:
+        converted.append(ref.id)  # type: ignore[attr-defined]
+        return convert_referential(ref, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "load_referential", reading)
+    monkeypatch.setattr(build_module, "convert_referential", converting)
+    jobs = data / "mini-ref" / "jobs.yaml"
+    jobs.write_text(jobs.read_text(encoding="utf-8").replace("Classer le courrier.", "Trier."))
+    build(data, store_dir=store)
+    assert read == ["mini-ref"] and converted == ["mini-ref"]
+    code, out, _ = run("query", "job-profile", "--data", str(data), "--store", str(store),
+                       "--param", "job=mini-ref/agent", "--format", "csv")
+    assert code == 0 and "Agent de bureau" in out
+
+
 def test_written_files_get_the_umask_mode_not_the_temp_files_0600(tmp_path: Path) -> None:
     import os
 

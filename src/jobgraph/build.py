@@ -453,9 +453,10 @@ def build(data_dir: Path, *, store_dir: Path, output: Path | None = None,
     ws = Workspace(Path(store_dir))
     fp = input_digest(data_dir)  # before reading: data edited meanwhile leaves the store stale
     if assembled is None:
-        # outside the lock: bad data fails here, before anything is written in the store folder
-        assembled = assemble(data_dir, ws.cache,
-                             unchanged=None if output is not None else _held(ws))
+        # outside the lock: bad data fails here, before anything is written in the store folder;
+        # with an output file every graph is converted (the file holds them all), and the caches
+        # of a maintainer's next rebuild are written all the same
+        assembled = assemble(data_dir, ws.cache, unchanged={} if output is not None else _held(ws))
     reading = time.perf_counter() - start
     with ws.writing(wait=lock_wait):
         result = _build(ws, data_dir, assembled=assembled, fp=fp)
