@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import URIRef
 
-from jobgraph import derive
+from jobgraph import derivation, derive
 from jobgraph.backends import OxigraphBackend
 from jobgraph.careers import answers
 from jobgraph.careers.answers import facts_for
@@ -36,7 +36,7 @@ def _store(path: Path | None = None) -> Any:
 @pytest.fixture
 def derived() -> OxigraphBackend:
     store = _store()
-    derive.fill(store)
+    derivation.fill(store)
     return OxigraphBackend(store)
 
 
@@ -57,7 +57,7 @@ def _deps(store: Any) -> dict[str, list[str]]:
         g = URIRef(q.graph_name.value)
         o = URIRef(q.object.value) if isinstance(q.object, ox.NamedNode) else None
         graphs.setdefault(g, []).append((None, None, o))
-    return derive.dependencies(graphs)
+    return derivation.dependencies(graphs)
 
 
 # --- what it holds ---------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_the_check_finds_a_stale_derived_graph(derived: OxigraphBackend) -> None
     assert agent.rule == "qc:derived-graph" and agent.severity == "violation"
     assert "card" in (agent.path or "") and "jobgraph build" in agent.message_en
     # made again, it is whole
-    derive.fill(store)
+    derivation.fill(store)
     derive.forget(derived)
     assert derive.stale(derived)[0] == []
 
@@ -125,21 +125,21 @@ def _edit(store: Any, graph: str, remove: list[tuple[str, str, Any]],
 @pytest.mark.parametrize("change", ["label", "link", "removed", "framework"])
 def test_made_again_in_part_it_equals_a_recomputation(tmp_path: Path, change: str) -> None:
     store = _store(tmp_path / "db")
-    state = derive.fill(store)
-    state["code"] = derive.code_digest()
+    state = derivation.fill(store)
+    state["code"] = derivation.code_digest()
     changed = {f"{ID}graph/beta"}
     removed: set[str] = set()
     if change == "framework":
         changed = {f"{ID}graph/cnc-2019"}
     if change == "removed":
         changed, removed = set(), {f"{ID}graph/gamma"}
-    plan = derive.plan(state, changed=changed, removed=removed, deps=_deps(store),
+    plan = derivation.plan(state, changed=changed, removed=removed, deps=_deps(store),
                        code=state["code"])
     if change == "framework":  # every referential aligned to the national framework
         assert plan.refs == {"cnc-2019", "alpha", "beta", "gamma"}
     else:
         assert not plan.full and plan.refs == ({"gamma"} if removed else {"beta"})
-    maker = derive.Maker(store, plan, cache_dir=None, previous=state)
+    maker = derivation.Maker(store, plan, cache_dir=None, previous=state)
     maker.before()
     if change in ("label", "framework"):
         _edit(store, "beta", [(ACCUEIL, str(SKOS.prefLabel), None)],
@@ -155,18 +155,18 @@ def test_made_again_in_part_it_equals_a_recomputation(tmp_path: Path, change: st
         store.remove_graph(ox.NamedNode(f"{ID}graph/gamma"))
     maker.after()
     updated = _triples(store)
-    derive.fill(store)
+    derivation.fill(store)
     assert updated == _triples(store)
 
 
 def test_rome_or_the_code_changing_makes_it_whole() -> None:
     state = {"format": derive.FORMAT, "code": "x"}
-    assert derive.plan(state, changed={str(GRAPH.ROME)}, removed=set(), deps={},
+    assert derivation.plan(state, changed={str(GRAPH.ROME)}, removed=set(), deps={},
                        code="x").full
-    assert derive.plan(state, changed=set(), removed=set(), deps={}, code="y").full
-    assert derive.plan(None, changed=set(), removed=set(), deps={}, code="x").full
+    assert derivation.plan(state, changed=set(), removed=set(), deps={}, code="y").full
+    assert derivation.plan(None, changed=set(), removed=set(), deps={}, code="x").full
     # the dataset description changes at every build and is read by no derived fact
-    quiet = derive.plan(state, changed={str(GRAPH.DATASET)}, removed=set(), deps={}, code="x")
+    quiet = derivation.plan(state, changed={str(GRAPH.DATASET)}, removed=set(), deps={}, code="x")
     assert not quiet.full and quiet.refs == set()
 
 

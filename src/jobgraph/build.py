@@ -16,7 +16,7 @@ from rdflib import Dataset as RdfDataset
 from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
-from . import __version__, derive
+from . import __version__, derivation
 from .convert import Triple, convert_referential
 from .dataset import Description, GraphPart, describe
 from .load import load, load_referential
@@ -233,7 +233,7 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True,
         if key:
             text = nquads({gname: triples})
             meta = {"digest": _graph_digest(text), "triples": len(triples),
-                    "deps": derive.dependencies({gname: triples}).get(ref.id, [])}
+                    "deps": derivation.dependencies({gname: triples}).get(ref.id, [])}
             metas.append((cache_dir / f"graph-{key}.json", json.dumps(meta).encode("utf-8")))
     chunks = []
     if rome and ds.rome_dir is not None:
@@ -373,17 +373,17 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
                  cache_dir: Path | None = None, wanted: set[str] | None = None
                  ) -> dict[str, Any]:
     """Fill the store at ``target`` with ``parts`` (graph IRI -> N-Quads), then its derived graph
-    (``derive``); returns what the manifest keeps of the derived graph.
+    (``derivation``); returns what the manifest keeps of the derived graph.
 
     When a previous store exists, it is first copied by a hard-link checkpoint and only the graphs
     whose content changed are replaced: ROME (most of the triples) is then not loaded again, and
     the derived graph is made again for the referentials that changed (and those that name them)
     alone. ``derived`` is the previous manifest's entry, ``deps`` each referential's
-    dependencies (``derive.dependencies``).
+    dependencies (``derivation.dependencies``).
     """
     import pyoxigraph as ox
 
-    code = derive.code_digest()
+    code = derivation.code_digest()
     derived_graph = str(GRAPH.DERIVED)
     if previous is not None and previous.exists():
         # read-only: opening the live store read-write would write into it (a new MANIFEST,
@@ -398,9 +398,9 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         removed = present - wanted - {derived_graph}
         changed = {g for g, text in parts.items()
                    if previous_digests.get(g) != _graph_digest(text) or g not in present}
-        the_plan = derive.plan(derived, changed=changed, removed=removed, deps=deps or {},
+        the_plan = derivation.plan(derived, changed=changed, removed=removed, deps=deps or {},
                                code=code)
-        maker = derive.Maker(store, the_plan, cache_dir=cache_dir, previous=derived)
+        maker = derivation.Maker(store, the_plan, cache_dir=cache_dir, previous=derived)
         maker.before()
         for g in removed:
             store.remove_graph(ox.NamedNode(g))
@@ -420,8 +420,8 @@ def _write_store(target: Path, parts: dict[str, str], previous: Path | None,
         # with everything took 1.3 GB at 1.5 million quads; batches of 32 MB take ~0.2 GB, as fast
         for batch in _batches(parts.values()):
             store.bulk_load(input=batch.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
-        the_plan = derive.Plan(True, reason="a new store")
-        maker = derive.Maker(store, the_plan, cache_dir=cache_dir)
+        the_plan = derivation.Plan(True, reason="a new store")
+        maker = derivation.Maker(store, the_plan, cache_dir=cache_dir)
     state = maker.after()
     state["deps"] = deps or {}
     state["plan"] = "all" if the_plan.full else sorted(the_plan.refs)
@@ -501,7 +501,7 @@ def _build(ws: Workspace, data_dir: Path, *, assembled: Assembled, fp: str,
     fresh = {g: t for g, t in assembled.small_graphs().items()
              if previous_digests.get(str(g)) != digests.get(str(g))}
     deps = {name: uses for name, uses in deps.items()
-            if str(graph_iri(name)) in digests} | derive.dependencies(fresh)
+            if str(graph_iri(name)) in digests} | derivation.dependencies(fresh)
     deps.update({str(g).rsplit("/", 1)[-1]: list(m.get("deps", [])) for g, m in
                  assembled.known.items()})
     with ws.translating():
