@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -271,3 +272,49 @@ def test_accepted_finding_is_marked_shown_and_stale_ones_noted(tmp_path: Path) -
     assert stale == ["data/mini-ref/accepted-findings.yaml:5: accepted finding "
                      "jgsh:JobShape-level on 'assistant' matches no finding "
                      "(remove it from accepted-findings.yaml?)"]
+
+
+def test_core_shapes_follow_forward_paths_only() -> None:
+    """What lets validation run SHACL core in parts (``validate.shacl_parts``): a path that went
+    backwards could reach a node of a referential outside the part."""
+    from jobgraph.checks import load_shapes, split_shapes
+    from jobgraph.namespaces import SH
+
+    core, _ = split_shapes(load_shapes())
+    assert list(core.triples((None, SH.inversePath, None))) == []
+    assert list(core.triples((None, SH.targetObjectsOf, None))) == []
+
+
+def test_shacl_core_in_parts_finds_what_one_run_finds(
+        shipped_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped data, each referential a part of its own (with the national framework it
+    names), against one run over everything: the same findings, none lost, none added."""
+    import shutil
+
+    from jobgraph import validate as validate_module
+
+    store = tmp_path / "store"
+    shutil.copytree(shipped_store, store)
+    data = Path(__file__).resolve().parents[1] / "data"
+
+    runs = 0
+    run_pyshacl = validate_module.run_pyshacl
+
+    def counted(*args: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        return run_pyshacl(*args)
+
+    monkeypatch.setattr(validate_module, "run_pyshacl", counted)
+
+    def keys(size: int) -> list[tuple[str | None, ...]]:
+        monkeypatch.setattr(validate_module, "SHACL_PART", size)
+        report = validate(data, store_dir=store, reason=False)
+        return sorted((f.rule, f.focus, f.path, f.value, f.message) for f in report.findings
+                      if f.kind == "shacl")
+
+    whole = keys(10**9)
+    assert runs == 1 and len(whole) >= 9  # the shipped data's accepted findings of SHACL core
+    parts = keys(1)
+    assert runs > 6  # one per referential graph, and the dataset's
+    assert parts == whole
