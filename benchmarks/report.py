@@ -176,8 +176,10 @@ def ratios(results: dict[str, Any]) -> str:
     rows = []
     for d in results["datasets"].values():
         q = _query_ratios(d)
-        timeouts = sum(1 for x in _warm(d) if x.get("rdflib") is None)
-        qtext = "–"
+        timeouts = sum(1 for x in _warm(d)
+                       if x.get("rdflib") is None and not x.get("rdflib_not_run"))
+        qtext = "–" if q or not any(x.get("rdflib_not_run") for x in _warm(d)) else \
+            "rdflib not run at this scale (--rdflib-max-scale)"
         if q:
             qtext = (f"median {statistics_median(q):.0f}×, min {min(q):.0f}× "
                      f"({len(q)} query runs)")
@@ -249,7 +251,8 @@ def warm_table(d: dict[str, Any]) -> str:
     for q in _warm(d):
         rd = q.get("rdflib")
         ratio = f"{rd / q['oxigraph']:.0f}×" if rd is not None and q["oxigraph"] > 0 else "–"
-        rdtext = _s(rd) if rd is not None else f"> {d['query_warm']['rdflib_timeout']:g} s"
+        rdtext = (_s(rd) if rd is not None else "not run" if q.get("rdflib_not_run")
+                  else f"> {d['query_warm']['rdflib_timeout']:g} s")
         agree = {True: "yes", False: "**no**", None: "–"}[q.get("agree")]
         rows.append([q["query"], q["set"], _n(q["rows"]), _s(q["oxigraph"]), rdtext, ratio,
                      agree, f"{q['oxigraph_runs']} / {q['rdflib_runs']}"])

@@ -68,6 +68,7 @@ class Settings:
     query_timeout: float
     warm_budget: float
     owl_max_scale: float
+    rdflib_max_scale: float
     work: Path
 
 
@@ -305,8 +306,9 @@ def bench_queries(ds: Dataset, st: Settings) -> None:
     warm_runs = (st.warm_runs_large if ds.large else st.warm_runs if ds.scale is None
                  else max(1, st.warm_runs // 2))
     timeout = st.rdflib_timeout_large if ds.large else st.rdflib_timeout
+    naive = [] if (ds.scale or 1) <= st.rdflib_max_scale else ["--no-rdflib"]
     w = _worker(ds, "queries", str(db), str(ds.graph), str(plan_file), "--runs", str(warm_runs),
-                "--timeout", str(timeout), "--budget", str(st.warm_budget), timeout=LONG)
+                "--timeout", str(timeout), "--budget", str(st.warm_budget), *naive, timeout=LONG)
     entry: dict[str, Any] = {"runs": warm_runs, "rdflib_timeout": timeout, **w.brief()}
     if w.code == 0:
         entry.update(json.loads(w.stdout))
@@ -393,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
                     "run; 'search' measures `jobgraph search` on the shipped data "
                     "(benchmarks/search.py, written to results/search.json); 'rebuild' measures "
                     "a maintainer's rebuild again, the rest of the build step kept")
+    ap.add_argument("--rdflib-max-scale", type=float, default=100,
+                    help="largest scale where the warm queries run on rdflib too (default 100: "
+                    "at ×300 parsing the graph into rdflib alone takes minutes and GBs)")
     ap.add_argument("--merge", action="store_true",
                     help="keep the data sets of the previous results.json that this run does not "
                     "measure (to add ×300 to a run of the others, say)")
@@ -405,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                   warm_runs=20, warm_runs_large=5, rdflib_timeout=60.0,
                   rdflib_timeout_large=30.0, naive_timeout=args.naive_timeout,
                   query_timeout=args.query_timeout, warm_budget=15.0, owl_max_scale=10,
+                  rdflib_max_scale=args.rdflib_max_scale,
                   work=args.work)
     if args.quick:
         scales = [1, 10]
