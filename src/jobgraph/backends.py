@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from rdflib import Dataset as RdfDataset
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Identifier, Node
 
 from .errors import UsageError
@@ -142,6 +141,9 @@ class RdflibBackend:
         return cls(ds)
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result:
+        # imported here: rdflib's SPARQL parser costs 0.2 s at start, and only this backend uses it
+        from rdflib.plugins.sparql import prepareQuery
+
         try:
             prepared = prepareQuery(query)
         except Exception as exc:  # rdflib raises pyparsing errors
@@ -171,11 +173,14 @@ def open_store(data_dir: Path, store_dir: Path) -> OxigraphBackend:
     A store that its checks passed but RocksDB cannot open is recorded as damaged and rebuilt
     once; a build swapping in a new store at that moment is waited for the same way.
     """
-    from .build import ensure_store  # the store's maker: not imported by every query
-
     ws = Workspace(Path(store_dir))
     for attempt in (1, 2):
-        db, _ = ensure_store(data_dir, store_dir)
+        if attempt == 1 and ws.is_fresh(data_dir):
+            db = ws.db  # the store's maker (0.2 s of imports) only when there is work for it
+        else:
+            from .build import ensure_store
+
+            db, _ = ensure_store(data_dir, store_dir)
         try:
             return OxigraphBackend.open(db, workspace=ws)
         except StoreDamaged:
