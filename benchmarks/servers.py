@@ -154,6 +154,8 @@ MaxDirtyBuffers = 30000
 MaxQueryMem = 500M
 ThreadsPerQuery = 2
 CheckpointInterval = 60
+; the push swaps every graph in one transaction: its log passes the 50 MB default from ×30 on
+TransactionAfterImageLimit = {after_image}
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
@@ -171,13 +173,15 @@ MaxQueryCostEstimationTime = 0
 """
 
 
-def make_virtuoso(workdir: Path) -> Server:
+def make_virtuoso(workdir: Path, *, after_image: int = 3_000_000_000) -> Server:
+    """A private Virtuoso 7.2; ``after_image``: its TransactionAfterImageLimit, in bytes."""
     binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
     if binary is None or isql is None:
         raise ServerUnavailable("virtuoso", "virtuoso-t or isql-vt not on PATH")
     isql_port, http_port = free_port(), free_port()
     ini = workdir / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=workdir, isql=isql_port, http=http_port))
+    ini.write_text(VIRTUOSO_INI.format(dir=workdir, isql=isql_port, http=http_port,
+                                       after_image=after_image))
     base = f"http://127.0.0.1:{http_port}"
     return Server("virtuoso", workdir, [binary, "-f", "-c", str(ini)], query=f"{base}/sparql",
                   update=f"{base}/sparql-auth", gsp=f"{base}/sparql-graph-crud-auth",
@@ -202,5 +206,5 @@ def make_oxigraph(workdir: Path) -> Server:
                   query=f"{base}/query", update=f"{base}/update", gsp=f"{base}/store")
 
 
-MAKERS: dict[str, Callable[[Path], Server]] = {"virtuoso": make_virtuoso,
+MAKERS: dict[str, Callable[..., Server]] = {"virtuoso": make_virtuoso,
                                                "oxigraph": make_oxigraph}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 from benchmarks.servers import MAKERS, Server, ServerUnavailable, free_port
@@ -31,9 +31,9 @@ def unavailable(exc: ServerUnavailable) -> NoReturn:
     pytest.skip(str(exc))
 
 
-def started(kind: str, workdir: Path) -> Server:
+def started(kind: str, workdir: Path, **options: Any) -> Server:
     try:
-        server = MAKERS[kind](workdir)
+        server = MAKERS[kind](workdir, **options)
     except ServerUnavailable as exc:
         unavailable(exc)
     server.retry = TEST_RETRY
@@ -91,12 +91,12 @@ def server(request: pytest.FixtureRequest) -> Server:
 
 
 @pytest.fixture
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Server]]:
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
     """Servers of one test's own (to kill, restart or fill), stopped at the end of the test."""
     made: list[Server] = []
 
-    def make(kind: str) -> Server:
-        server = started(kind, tmp_path_factory.mktemp(f"own-{kind}"))
+    def make(kind: str, **options: Any) -> Server:
+        server = started(kind, tmp_path_factory.mktemp(f"own-{kind}"), **options)
         made.append(server)
         return server
 

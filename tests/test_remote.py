@@ -1065,3 +1065,21 @@ def test_virtuoso_quirks_fail_and_jobgraph_forms_work(virtuoso: Server) -> None:
     assert len(outer_only) == 3 and all(r[1] is None for r in outer_only)
     assert sorted(str(r[1]) for r in backend.select(labelled, fr).rows) == \
         ["job 0", "job 1", "job 2"]
+
+
+@pytest.mark.server
+def test_a_push_past_virtuosos_transaction_limit_says_what_to_raise(
+        own_server: Callable[..., Server], mini_store: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen at ×100 of the shipped data: Virtuoso refuses the one-request swap when its log passes
+    TransactionAfterImageLimit (SR325). The push says which setting to raise, and nothing was
+    swapped in. Here the limit is Virtuoso's least (10,000 bytes), which the mini data passes."""
+    server = own_server("virtuoso", after_image=10_000)
+    monkeypatch.setenv("JOBGRAPH_TEST_PASSWORD", server.password or "")
+    code, _, err = push_cli(server, mini_store)
+    assert code == 3, err
+    assert "log after image size" in err and "Traceback" not in err
+    assert "raise TransactionAfterImageLimit in the [Parameters] section" in err
+    assert "gave up after" not in err  # not retried: another try cannot pass the limit
+    backend = EndpointBackend(server.endpoint())
+    assert [g for g in backend.all_graphs() if g.startswith(GRAPH_PREFIX)] == []

@@ -447,6 +447,12 @@ class Client:
         detail = excerpt(body, self.endpoint)
         if status in (401, 403):
             return self.credentials_error(where, status, challenge_of(headers))
+        if "log after image size" in detail:  # Virtuoso SR325: no retry will pass the limit
+            return EndpointError(f"{what}: {where} could not run the request: {detail}; the "
+                                 "request is too large for one Virtuoso transaction: raise "
+                                 "TransactionAfterImageLimit in the [Parameters] section of "
+                                 "virtuoso.ini (in bytes; jobgraph's tests and benchmarks set "
+                                 "3000000000) and restart the server")
         if status >= 500 and not _VIRTUOSO_ERROR_RE.match(detail):
             return Transient(f"{what}: {where} failed: {detail or http_reason(status)}", status)
         if status >= 500:
