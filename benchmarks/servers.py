@@ -173,7 +173,7 @@ MaxQueryCostEstimationTime = 0
 """
 
 
-def make_virtuoso(workdir: Path, *, after_image: int = 3_000_000_000) -> Server:
+def make_virtuoso(workdir: Path, *, after_image: int = 2_000_000_000) -> Server:
     """A private Virtuoso 7.2; ``after_image``: its TransactionAfterImageLimit, in bytes."""
     binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
     if binary is None or isql is None:

@@ -451,8 +451,8 @@ class Client:
             return EndpointError(f"{what}: {where} could not run the request: {detail}; the "
                                  "request is too large for one Virtuoso transaction: raise "
                                  "TransactionAfterImageLimit in the [Parameters] section of "
-                                 "virtuoso.ini (in bytes; jobgraph's tests and benchmarks set "
-                                 "3000000000) and restart the server")
+                                 "virtuoso.ini (in bytes, below 2^31; jobgraph's tests and "
+                                 "benchmarks set 2000000000) and restart the server")
         if status >= 500 and not _VIRTUOSO_ERROR_RE.match(detail):
             return Transient(f"{what}: {where} failed: {detail or http_reason(status)}", status)
         if status >= 500:
