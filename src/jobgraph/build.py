@@ -9,6 +9,7 @@ import pickle
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +249,10 @@ def assemble(data_dir: Path, cache_dir: Path, *, rome: bool = True,
 
 # --- the build's cache of referential folders -------------------------------------------------
 
+@cache
 def _code(entry: str) -> str:
+    """The digest of ``entry``'s module closure: once per process (0.05–0.13 s each, and a build
+    asks it for every referential folder: 4.5 min of a rebuild at ×300 before)."""
     return content_hash(list(module_closure(Path(__file__).with_name(entry))))
 
 
