@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 
 from .backends import Backend, OxigraphBackend
 from .build import Assembled, assemble, build
@@ -86,7 +85,7 @@ def shacl_parts(assembled: Assembled, size: int | None = None) -> Iterator[list[
     graphs = {g: ts for g, ts in assembled.graphs.items() if g != GRAPH.ONTOLOGY}
     names = {str(g).rsplit("/", 1)[-1]: g for g in graphs}
     deps = dependencies(graphs)
-    part: list[Any] = []
+    part: list[URIRef] = []
     count = 0
     for g in graphs:
         part.append(g)
@@ -98,8 +97,8 @@ def shacl_parts(assembled: Assembled, size: int | None = None) -> Iterator[list[
         yield _with_named(part, graphs, names, deps)
 
 
-def _with_named(part: list[Any], graphs: dict[Any, list[Triple]], names: dict[str, Any],
-                deps: dict[str, list[str]]) -> list[Triple]:
+def _with_named(part: list[URIRef], graphs: dict[URIRef, list[Triple]],
+                names: dict[str, URIRef], deps: dict[str, list[str]]) -> list[Triple]:
     chosen = dict.fromkeys(part)
     for g in part:
         for other in deps.get(str(g).rsplit("/", 1)[-1], []):

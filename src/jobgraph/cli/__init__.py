@@ -265,7 +265,7 @@ def _run(args: argparse.Namespace, p: argparse.ArgumentParser, out: TextIO, err:
             # the query cannot be interrupted from here: end the process with one clear line
             err.write(f"[ERROR] stopped: this command held {used >> 20} MB, above its limit of "
                       f"{limit >> 20} MB (JOBGRAPH_MEMORY_LIMIT, in MB). On the shipped data "
-                      "every command needs under 300 MB: raise the limit for larger data; if the "
+                      "a question needs under 300 MB: raise the limit for larger data; if the "
                       "store is damaged, `jobgraph build` rebuilds it.\n")
             err.flush()
             os._exit(EXIT_EXTERNAL)
