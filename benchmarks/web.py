@@ -145,7 +145,8 @@ async def _load(base: str, clients: int, duration: float, seed: int) -> dict[str
 
 
 def _markdown(result: dict[str, Any]) -> str:
-    lines = [f"Load on `jobgraph serve` (shipped data): {result['clients']} concurrent clients for "
+    lines = [f"Load on `jobgraph serve --workers {result.get('workers', 1)}` (shipped data): "
+             f"{result['clients']} concurrent clients for "
              f"{result['seconds']} s on 127.0.0.1, {result['requests']} requests "
              f"({result['per_second']}/s), {result['errors']} errors; load average before "
              f"{result['load_before']}, after {result['load_after']}; {result['date']}; "
@@ -167,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     p.add_argument("--seed", type=int, default=17)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="the server's worker processes (default: one per core)")
     p.add_argument("--settle", type=float, default=0.0,
                    help="seconds to wait after start-up before the load (the server's warm-up)")
     p.add_argument("--data", default=str(ROOT / "data"))
@@ -181,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "jobgraph.cli", "serve", "--host", "127.0.0.1", "--port",
-         str(port), "--data", args.data, "--store", args.store, "--log-level", "warning"],
+         str(port), "--data", args.data, "--store", args.store, "--log-level", "warning",
+         "--workers", str(args.workers)],
         cwd=ROOT)
     try:
         deadline = time.monotonic() + 300
@@ -200,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(_load(base, args.clients, args.duration, args.seed))
         result["load_before"] = round(before, 2)
         result["settle"] = args.settle
+        result["workers"] = args.workers
         result["load_after"] = round(os.getloadavg()[0], 2)
         result["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     finally:

@@ -263,6 +263,41 @@ def test_shipped_answers_the_same_with_and_without_the_derived_graph(
             _rows(without, "competence-gap", params)
 
 
+def test_readers_kept_between_questions_give_the_answers_of_new_ones(
+        shipped_store: Path) -> None:
+    """The web application keeps one reader per language from one question to the next
+    (``answers.SharedReaders``): its answers, asked in a mixed order and in both languages, are
+    those of a new reader for each question; a new version of the data gets new readers."""
+    from jobgraph.workspace import Workspace
+
+    ws = Workspace(shipped_store)
+    fresh = OxigraphBackend.open(ws.db, workspace=ws)
+    kept = OxigraphBackend.open(ws.db, workspace=ws)
+    version = ["one"]
+    readers = answers.SharedReaders(kept, lambda: version[0], max_jobs=120)
+    kept.readers = readers  # type: ignore[attr-defined]
+    jobs = sorted(str(r[0]) for r in fresh.select(
+        "PREFIX jg: <https://w3id.org/jobgraph/ontology#> SELECT ?j WHERE { ?j a jg:Job }").rows)
+    sample = jobs[::11]
+    asked = 0
+    for a, b in itertools.pairwise(sample):
+        for lang in ("fr", "en"):
+            for name, params in (("competence-gap", {"from": a, "to": b}),
+                                 ("equivalent-jobs", {"job": b}), ("next-steps", {"job": a})):
+                one, other = run(fresh, name, params, lang=lang), run(kept, name, params, lang=lang)
+                assert other.result.canonical(other.query.lists) == \
+                    one.result.canonical(one.query.lists), (name, params, lang)
+                assert other.note == one.note
+                asked += 1
+    assert asked >= 6 * 19
+    held = {lang: len(r.facts.jobs) for (_, lang), (r, _) in readers._readers.items()}
+    assert held["fr"] > 20 and held["en"] > 20  # the readers were kept and grew
+    version[0] = "two"
+    with readers.reading("fr") as reader:
+        assert not reader.facts.jobs  # a new version of the data: a new reader
+    assert {v for v, _ in readers._readers} == {"two"}
+
+
 # --- stored queries reading the derived graph ------------------------------------------------
 
 def _twins() -> list[str]:

@@ -349,6 +349,48 @@ def test_serve_refuses_a_bad_port() -> None:
     assert code == 2 and "--port must be between 1 and 65535" in err
 
 
+def test_serve_with_workers_answers_from_each_process(shipped_store: Path) -> None:
+    """``serve --workers 2``: the store is opened by the command, then by two worker processes
+    (read-only) that answer; a bad count is a usage error."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    code, _, err = run("serve", "--workers", "0")
+    assert code == 2 and "--workers must be between 1 and 64" in err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jobgraph.cli", "serve", "--port", str(port), "--workers", "2",
+         "--data", str(PROJECT / "data"), "--store", str(shipped_store), "--log-level",
+         "warning"], text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        answered = 0
+        while answered < 10 and time.monotonic() < deadline:
+            assert server.poll() is None, server.communicate()
+            try:  # a new connection each time: the kernel hands them to either worker
+                r = httpx.get(f"http://127.0.0.1:{port}/api/job/cci-2015/juriste", timeout=30)
+            except httpx.HTTPError:
+                time.sleep(0.3)
+                continue
+            assert r.status_code == 200 and r.json()["label"]
+            answered += 1
+        assert answered == 10
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        workers = [c for c in children
+                   if "spawn" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(workers) == 2, children
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert "with 2 worker processes" in out
+
+
 def test_the_validation_form_sends_empty_filters_for_all(client: TestClient) -> None:
     everything = client.get("/api/referential/cci-2015/validation").json()
     form = client.get("/api/referential/cci-2015/validation?severity=&rule=&accepted=").json()

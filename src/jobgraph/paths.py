@@ -84,6 +84,7 @@ class Graph:
     expand: Callable[[str], None] | None = None
     _out: dict[str, dict[str, Step]] = field(default_factory=dict)
     _expanded: set[str] = field(default_factory=set)
+    _made: dict[str, list[Step]] = field(default_factory=dict)  # every step from a job
 
     @classmethod
     def of(cls, steps: Iterable[Step]) -> Graph:
@@ -125,6 +126,12 @@ class Graph:
         return self.out(source)[target]
 
     def _steps(self, job: str) -> list[Step]:
+        made = self._made.get(job)
+        if made is None:  # a job's equivalents are computed once, not at each look
+            made = self._made[job] = self._make_steps(job)
+        return made
+
+    def _make_steps(self, job: str) -> list[Step]:
         if self.expand is not None and job not in self._expanded:
             self._expanded.add(job)
             self.expand(job)
@@ -291,6 +298,7 @@ def find_paths(backend: Backend, source: str, target: str, *, lang: str = "fr",
     then, only when no path stays inside them, the jobs around each job the search reaches."""
     if graph is not None and graph.facts is not None:
         facts = graph.facts
+        titles = titles or graph.titles  # made with the graph: not again at each question
     if facts is None and graph is None:
         return _find_reading(backend, source, target, lang=lang, limit=limit)
     facts = facts or load_facts(backend, lang)

@@ -4,8 +4,10 @@ in the columns the query's ``# answer:`` header declares."""
 
 from __future__ import annotations
 
+import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -76,10 +78,57 @@ def read_for(backend: Backend, lang: str) -> Reader:
     return Reader(backend, lang)
 
 
+class SharedReaders:
+    """Readers kept from one question to the next while the data does not change (the web
+    application serves a read-only store): a language's reader holds what earlier questions
+    read, so the next question reads only what is new to it. The facts a reader holds only grow,
+    and the rules give the same answer on more facts than a question needs (tests/test_derive.py
+    compares the answers read a part at a time with those on every fact); one question at a time
+    uses a reader, and one that holds more than ``max_jobs`` jobs is started afresh."""
+
+    def __init__(self, backend: Backend, version: Callable[[], str], *,
+                 max_jobs: int = 20_000) -> None:
+        self.backend = backend
+        self.version = version
+        self.max_jobs = max_jobs
+        self._readers: dict[tuple[str, str], tuple[Reader, threading.Lock]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def reading(self, lang: str) -> Iterator[Reader]:
+        key = (self.version(), lang)
+        with self._lock:
+            held = self._readers.get(key)
+            if held is None or len(held[0].facts.jobs) > self.max_jobs:
+                # a new version of the data: the readers of the old one are dropped
+                self._readers = {k: v for k, v in self._readers.items() if k[0] == key[0]}
+                held = self._readers[key] = (Reader(self.backend, lang), threading.Lock())
+        reader, lock = held
+        with lock:
+            yield reader
+
+
+@contextmanager
+def reading(backend: Backend, lang: str) -> Iterator[Reader]:
+    """The reader one question uses: the backend's shared one when it keeps them
+    (``SharedReaders`` as its ``readers``), else a new one."""
+    shared = getattr(backend, "readers", None)
+    if isinstance(shared, SharedReaders):
+        with shared.reading(lang) as reader:
+            yield reader
+    else:
+        yield read_for(backend, lang)
+
+
 def equivalent_jobs(backend: Backend, bindings: Mapping[str, Node], lang: str,
                     columns: list[str]) -> Computed:
+    with reading(backend, lang) as reader:
+        return _equivalent_jobs(reader, backend, bindings, lang, columns)
+
+
+def _equivalent_jobs(reader: Reader, backend: Backend, bindings: Mapping[str, Node],
+                     lang: str, columns: list[str]) -> Computed:
     job = _job_param(bindings, "job")
-    reader = read_for(backend, lang)
     reader.for_equivalents(job)
     facts, titles = reader.facts, reader.titles
     answer = equivalents(facts, titles, job, lang=lang)
@@ -110,8 +159,13 @@ def equivalent_jobs(backend: Backend, bindings: Mapping[str, Node], lang: str,
 
 def next_steps_answer(backend: Backend, bindings: Mapping[str, Node], lang: str,
                       columns: list[str]) -> Computed:
+    with reading(backend, lang) as reader:
+        return _next_steps_answer(reader, backend, bindings, lang, columns)
+
+
+def _next_steps_answer(reader: Reader, backend: Backend, bindings: Mapping[str, Node],
+                       lang: str, columns: list[str]) -> Computed:
     job = _job_param(bindings, "job")
-    reader = read_for(backend, lang)
     reader.for_next_steps(job)
     facts, titles = reader.facts, reader.titles
     me = facts.jobs[job]
@@ -163,8 +217,13 @@ def gap_rows(answer: GapAnswer, columns: list[str], lang: str) -> list[tuple[Nod
 
 def competence_gap_answer(backend: Backend, bindings: Mapping[str, Node], lang: str,
                           columns: list[str]) -> Computed:
+    with reading(backend, lang) as reader:
+        return _competence_gap_answer(reader, backend, bindings, lang, columns)
+
+
+def _competence_gap_answer(reader: Reader, backend: Backend, bindings: Mapping[str, Node],
+                           lang: str, columns: list[str]) -> Computed:
     source, target = str(bindings["from"]), str(bindings["to"])
-    reader = read_for(backend, lang)
     reader.for_gap(source, target)
     facts = reader.facts
     items = {i for link in facts.jobs[target].links if link.fiche in facts.fiches
@@ -180,4 +239,4 @@ ANSWERS: dict[str, Answerer] = {
     "competence-gap": competence_gap_answer,
 }
 
-__all__ = ["ANSWERS", "Computed", "facts_for", "gap_rows", "read_for"]
+__all__ = ["ANSWERS", "Computed", "SharedReaders", "facts_for", "gap_rows", "read_for", "reading"]

@@ -77,6 +77,7 @@ class Reader:
         self._certifications = False
         self._missing: set[str] = set()  # jobs asked for that the graph does not hold
         self._cards: dict[str, dict[str, Any]] = {}  # fiche -> its card (derived graph)
+        self._spread: dict[str, int | None] = {}  # item -> how many fiches list it
         # the equivalents computed on the way (next steps start from them)
         self.equivalent: dict[str, EquivalentsAnswer] = {}
 
@@ -333,15 +334,19 @@ class Reader:
 
     def for_gap(self, source: str, target: str) -> bool:
         """Hold what ``gaps.competence_gap`` reads of the two jobs."""
-        self.jobs([source, target])
-        if source not in self.facts.jobs or target not in self.facts.jobs:
-            return False
-        fiches = {link.fiche for j in (source, target) for link in self.facts.jobs[j].links}
-        self.fiches(fiches, full=True)
-        self.competences([source, target])
-        self.missions([source])
+        self.for_gaps([source, target])
+        return source in self.facts.jobs and target in self.facts.jobs
+
+    def for_gaps(self, jobs: Iterable[str]) -> None:
+        """Hold what ``gaps.competence_gap`` reads of any pair of the jobs ``jobs`` (a few
+        queries for all of them: the web application reads every job's once)."""
+        wanted = set(jobs)
+        self.jobs(wanted)
+        held = [j for j in sorted(wanted) if j in self.facts.jobs]
+        self.fiches({link.fiche for j in held for link in self.facts.jobs[j].links}, full=True)
+        self.competences(held)
+        self.missions(held)
         self.certifications()
-        return True
 
     def competences(self, jobs: Iterable[str]) -> None:
         todo = set(jobs) - self._competences
@@ -387,8 +392,14 @@ class Reader:
         there is no derived graph (``gaps`` then asks the graph with item-spread)."""
         if not self.derived:
             return None
-        return {str(i): int(str(n)) for i, n in self._rows("item-counts", "item", items)
-                if n is not None}
+        wanted = set(items)
+        todo = wanted - set(self._spread)
+        if todo:
+            counts = {str(i): int(str(n)) for i, n in self._rows("item-counts", "item", todo)
+                      if n is not None}
+            for i in todo:
+                self._spread[i] = counts.get(i)
+        return {i: n for i in wanted if (n := self._spread[i]) is not None}
 
 
 __all__ = ["CHUNK", "Reader"]

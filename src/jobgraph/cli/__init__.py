@@ -180,6 +180,9 @@ def parser() -> argparse.ArgumentParser:
     se.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     se.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"),
                     default="info")
+    se.add_argument("--workers", type=int, default=1,
+                    help="worker processes answering at once (default 1; one per core serves "
+                    "more visitors, each with its own caches)")
     se.set_defaults(func=serve.cmd_serve)
     return p
 

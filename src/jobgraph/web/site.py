@@ -39,6 +39,11 @@ class CachedBackend:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        # the career answers' readers, kept from one question to the next (a competence gap or
+        # an English page then reads only the facts no earlier question read)
+        from ..careers.answers import SharedReaders
+
+        self.readers = SharedReaders(self, version)
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> Result:
         key = (self.version(), query,

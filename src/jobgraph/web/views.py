@@ -15,7 +15,7 @@ from ..catalogue import internal
 from ..errors import UsageError
 from ..findings import SEVERITIES, Finding
 from ..names import Candidate, resolve_job
-from ..namespaces import JGID, referential_iri
+from ..namespaces import JGID, iri, referential_iri
 from ..queries import run
 from ..results import Table, labelled, term_names, value_cell
 from ..terms import cell, referential_of, short_id
@@ -428,6 +428,25 @@ def cached(site: Site, view: Any, *args: Any) -> Any:
     return site.kept(view.__name__, repr(args), lambda: view(site, *args), size=ANSWERS_KEPT)
 
 
+def warm_gaps(site: Site, jobs: list[str]) -> None:
+    """Read in advance what a competence gap between any two of ``jobs`` (``<referential>/<id>``)
+    reads: their competences, missions and fiches with their items, and how many fiches list
+    each item (a few queries for all of them, instead of several at each new pair)."""
+    from ..careers.answers import SharedReaders
+
+    readers = getattr(site.backend, "readers", None)
+    if not isinstance(readers, SharedReaders):
+        return
+    iris = [str(iri(rid, "job", jid)) for rid, jid in (spec.split("/", 1) for spec in jobs)]
+    for lang in ("fr", "en"):
+        with readers.reading(lang) as reader:
+            reader.for_gaps(iris)
+            facts = reader.facts
+            reader.spread({i for j in iris if j in facts.jobs for link in facts.jobs[j].links
+                           if link.fiche in facts.fiches for i in facts.fiches[link.fiche].items},
+                          "")
+
+
 def warm(site: Site) -> None:
     """Make in advance, once per version of the data, what the pages need: names, ROME titles
     and the validation report (seconds), then each job's page, equivalent jobs and next steps
@@ -449,10 +468,17 @@ def warm(site: Site) -> None:
             cached(site, job_answer, rid, jid, "equivalent-jobs", "fr")
             cached(site, job_answer, rid, jid, "next-steps", "fr")
         log.info("jobgraph: %d jobs' pages ready", min(len(jobs), WARM_JOBS))
+        warm_gaps(site, jobs[:WARM_JOBS])
+        # the ROME fiches the jobs are linked to (their pages read the fiche's whole profile)
+        codes = sorted({link["code"] for spec in jobs[:WARM_JOBS]
+                        for link in cached(site, job, *spec.split("/", 1), "fr")["rome"]})
+        for code in codes:
+            cached(site, rome, code, "fr")
+        log.info("jobgraph: competence gaps and %d ROME fiches' pages ready", len(codes))
     except Exception:  # the pages compute it again on demand, and say what fails
         log.exception("warming the caches failed")
 
 
 __all__ = ["ANSWERS_KEPT", "WARM_JOBS", "answer", "cached", "career_path", "gap", "job",
            "job_answer", "job_summary", "page_of", "referential", "referentials", "rome", "search",
-           "table_json", "validation", "warm"]
+           "table_json", "validation", "warm", "warm_gaps"]
