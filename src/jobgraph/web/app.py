@@ -297,16 +297,24 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
         data["drawing"] = f"/path.svg?{urlencode({'from': from_, 'to': to, 'lang': lang})}"
         if wants_json(request):
             return _json(data)
-        drawing = ""
-        if found.paths:
-            try:
-                drawing = sanitize(path_svg(found, lang),
-                                   label=f"{data['from']['label']} → {data['to']['label']}")
-            except (ExternalError, ValueError) as exc:  # no Graphviz: the steps are listed
-                log.warning("path drawing: %s", exc)
-        return pages.render(request, "path.html", data, lang=lang, drawing=drawing,
-                            title=f"{WORDS[lang]['path']} — {data['from']['label']} → "
-                                  f"{data['to']['label']}")
+
+        def make() -> bytes:
+            drawing = ""
+            if found.paths:
+                try:
+                    drawing = sanitize(path_svg(found, lang),
+                                       label=f"{data['from']['label']} → {data['to']['label']}")
+                except (ExternalError, ValueError) as exc:  # no Graphviz: the steps are listed
+                    log.warning("path drawing: %s", exc)
+            return bytes(pages.render(
+                request, "path.html", data, lang=lang, drawing=drawing,
+                title=f"{WORDS[lang]['path']} — {data['from']['label']} → "
+                      f"{data['to']['label']}").body)
+
+        # kept per URL like the other pages: a pair asked again is neither drawn nor rendered
+        body = site.kept("response", f"0 {request.url.path} {request.url.query}", make,
+                         size=views.ANSWERS_KEPT)
+        return Response(body, media_type="text/html")
 
     @app.get("/path.svg", include_in_schema=False)
     def path_drawing(from_: Annotated[str, Query(alias="from", min_length=1, max_length=300)],
