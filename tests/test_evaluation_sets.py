@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -154,7 +155,9 @@ def _cases(path: Path, problems: _Problems) -> list[dict[str, Any]] | None:
 
 def _keys(case: dict[str, Any], required: set[str], where: str, problems: _Problems) -> bool:
     missing = required - case.keys()
-    unknown = case.keys() - required
+    unknown = case.keys() - required - {"batch"}  # optional: when the case was written
+    if "batch" in case and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(case["batch"])):
+        problems.add(where, f"batch {case['batch']!r} is not a date YYYY-MM-DD")
     if missing:
         problems.add(where, f"missing keys {sorted(missing)}")
     if unknown:

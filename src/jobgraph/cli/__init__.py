@@ -138,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
                     "(default ./evaluation)")
     ev.add_argument("--set", choices=("all", "equivalents", "paths", "next-steps",
                                       "competence-gaps"), default="all")
+    ev.add_argument("--batch", help="score only the cases of this batch (their `batch` date: "
+                    "cases written after the rules they score)")
     ev.add_argument("-v", "--verbose", action="store_true", help="list the cases that fail")
     ev.add_argument("--fit", action="store_true",
                     help="refit the equivalence model on the dev cases and print it")

@@ -87,6 +87,11 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     results = []
     for name in chosen:
         cases = ev.load_set(sets, name)
+        if args.batch:
+            cases = [c for c in cases if str(c.get("batch", "")) == args.batch]
+            if not cases:
+                out.write(f"{name}: no case of batch {args.batch}\n")
+                continue
         if name == "equivalents":
             results.append(ev.evaluate_equivalents(facts, titles, cases))
         elif name == "paths":
