@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rdflib import URIRef
 
@@ -74,8 +75,10 @@ def _order(c: OwnCompetence) -> tuple[int, int, list[tuple[int, str]], tuple[str
 COVERED = 0.6  # share of an item's words found in one thing the source has: it has the item
 
 
+@lru_cache(maxsize=65_536)
 def _words(text: str) -> frozenset[str]:
-    """The content words of a competence's wording, lightly stemmed (``suggest.normalise``)."""
+    """The content words of a competence's wording, lightly stemmed (``suggest.normalise``);
+    kept, since the same wordings come back at each gap a server answers."""
     return frozenset(stems(normalise(text)))
 
 

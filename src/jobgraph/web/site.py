@@ -82,7 +82,8 @@ class Site:
     search_cache: Path | None = None
     search_key: Callable[[], str | None] = lambda: None
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _lru: OrderedDict[tuple[str, str, str], Any] = field(default_factory=OrderedDict)
+    # per name, its values by (version, key), the latest used last
+    _lru: dict[str, OrderedDict[tuple[str, str], Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def engine(self) -> Engine:
@@ -110,17 +111,17 @@ class Site:
     def kept(self, name: str, key: str, make: Callable[[], Any], *, size: int = 512) -> Any:
         """``make()`` for ``key``, kept among the ``size`` latest of ``name`` for this version of
         the data (drawings of paths: one per pair of jobs asked)."""
-        full = (name, self.version(), key)
+        full = (self.version(), key)
         with self._lock:
-            if full in self._lru:
-                self._lru.move_to_end(full)
-                return self._lru[full]
+            mine = self._lru.setdefault(name, OrderedDict())
+            if full in mine:
+                mine.move_to_end(full)
+                return mine[full]
         value = make()
         with self._lock:
-            self._lru[full] = value
-            mine = [k for k in self._lru if k[0] == name]
-            for old in mine[:max(0, len(mine) - size)]:
-                del self._lru[old]
+            mine[full] = value
+            while len(mine) > size:
+                mine.popitem(last=False)
         return value
 
     @classmethod
