@@ -136,6 +136,33 @@ def test_candidates_are_in_other_referentials_only() -> None:
     assert p.overlap == 1.0 and p.title == pytest.approx(1.0)
 
 
+def test_one_rung_of_a_numbered_series_and_no_junior_rung_of_the_match() -> None:
+    m = f"{ID}rome/metier/M1203"
+
+    def linked(ref: str, ident: str, label: str, national: tuple[int, int]) -> JobFacts:
+        return job(ref, ident, label, national, links=[Link(m, "exactMatch", "curation")])
+
+    me = linked("a", "x", "Comptable 1er échelon", (4, 5))
+    one, two = linked("b", "c1", "Comptable I", (5, 5)), linked("b", "c2", "Comptable II", (5, 5))
+    f = facts_of(me, one, two, fiches=[fiche("M1203", ("1", "Tenir la comptabilité"))],
+                 progressions={one.iri: [(two.iri, "ladder")]})
+    # Comptable I and II tie on every feature: one occupation, its first rung is shown
+    assert [r.job.iri for r in equivalents(f, TitleIndex(f), me.iri).rows] == [one.iri]
+    f.progressions = {}  # not one ladder: two posts, both shown
+    assert len(equivalents(f, TitleIndex(f), me.iri).rows) == 2
+    # the junior post below the match is left out, unless the job is no higher than it
+    lead = linked("a", "p", "Chef de projet", (6, 7))
+    junior = linked("b", "ac", "Assistant chef de projet", (5, 7))
+    chef = linked("b", "cp", "Chef de projet", (6, 7))
+    f = facts_of(lead, junior, chef, fiches=[fiche("M1203", ("1", "Tenir la comptabilité"))],
+                 progressions={junior.iri: [(chef.iri, "ladder")]})
+    assert [r.job.iri for r in equivalents(f, TitleIndex(f), lead.iri).rows] == [chef.iri]
+    low = linked("a", "q", "Chef de projet", (5, 7))
+    f.jobs[low.iri] = low
+    assert {r.job.iri for r in equivalents(f, TitleIndex(f), low.iri).rows} == {chef.iri,
+                                                                                junior.iri}
+
+
 # --- next steps ----------------------------------------------------------------------------------
 
 def test_next_steps_ladder_first_never_lower_never_twice() -> None:

@@ -359,10 +359,17 @@ def test_progressions_only_where_the_sheets_state_seniority():
     assert [(a, p["job"], p["basis"]) for a, p in steps] == [
         ("assistant-chef-de-projet", "chef-de-projet", "ladder"),
         ("chef-de-projet", "directeur-de-projet", "ladder"),
+        ("developpeur", "assistant-chef-de-projet", "ladder"),
     ]
     for a, p in steps:
         for job in (JOB[a], JOB[p["job"]]):
             assert f"line {job['line']}" in p["note"]
+    # the assistant post is open at Bac+2 to people from the development métiers (line 326),
+    # and the chef de projet's experience is "plutôt dans les métiers du développement" (line 507)
+    origin = JOB["developpeur"]["progresses_to"][0]["note"]
+    for line, words in ((326, "dans les métiers du développement"),
+                        (507, "plutôt dans les métiers du développement")):
+        assert f"(line {line})" in origin and words in LINES[line - 1] and words in origin
     # the assistant is hired without experience, the chef de projet after at least 5 years
     assert _years_of_experience(JOB["assistant-chef-de-projet"]["line"]) == 0
     assert _years_of_experience(JOB["chef-de-projet"]["line"]) == 5
@@ -425,20 +432,51 @@ def _rome_flags():
     return out
 
 
+def _director_row():
+    """The jobs of the nomenclature's row of directors: the row of family-spanning cells."""
+    rows = [r for r in BODY if len(r) == len(FAMILY_CELLS)]
+    assert len(rows) == 1
+    return {job_of(c)["id"]: n for c, n in rows[0] if c}
+
+
+def _development_floor():
+    """The lowest level the Assistant chef de projet sheet gives the development métiers: it is
+    open "au niveau BAC+2 avec plusieurs années d'expérience dans les métiers du développement"."""
+    line = LINES[325]
+    m = re.search(r"bac\s*\+\s*(\d) avec plusieurs annees d'experience dans les metiers du "
+                  r"developpement", fold(line))
+    assert m, line
+    return BAC_LEVEL[int(m.group(1))]
+
+
 def _expected_national_levels():
-    """The rules of NOTES.md applied to the evidence: a sheet's diplomas first, then every linked
-    fiche cadre (6–7), then a technician title with non-cadre fiches (4–5); otherwise unknown."""
-    diplomas, flags = _sheet_diplomas(), _rome_flags()
+    """The rules of NOTES.md applied to the evidence: a sheet's diplomas first, then the
+    nomenclature's row of directors (7), then every linked fiche cadre (6–7; from the
+    development floor for the métier the development names), then a technician title with
+    non-cadre fiches (4–5); otherwise unknown."""
+    diplomas, flags, directors = _sheet_diplomas(), _rome_flags(), _director_row()
     out = {}
     for j in JOBS:
         f = set(flags.get(j["id"], {}).values())
         if j["id"] in diplomas:
             out[j["id"]] = diplomas[j["id"]]
+        elif j["id"] in directors and f == {"O"}:
+            out[j["id"]] = (7, 7)
+        elif f == {"O"} and fold(j["label"]).startswith("developpeur"):
+            out[j["id"]] = (_development_floor(), 7)
         elif f == {"O"}:
             out[j["id"]] = (6, 7)
         elif f == {"N"} and fold(j["label"]).startswith("technicien"):
             out[j["id"]] = (4, 5)
     return out
+
+
+def test_the_row_of_directors_heads_the_families():
+    assert sorted(_director_row()) == [
+        "directeur-commercial", "directeur-de-production", "directeur-de-projet",
+        "directeur-des-etudes", "directeur-des-systemes-d-information"]
+    for jid, line in _director_row().items():
+        assert "lines 107 to 111" in JOB[jid]["national_level"]["note"] and 107 <= line <= 111
 
 
 def test_sheets_print_the_diplomas_the_estimates_rest_on():

@@ -629,8 +629,9 @@ def test_referential_overview_counts(backend: OxigraphBackend) -> None:
         # read off the grid (none before the ladders were added)
         "cci-2015": ("59", "8", "57", "0", "0", "64", "27", "0"),
         # 5 families and 4 sub-families, 76 competences, 9 pairs of neighbouring jobs; 2 steps
-        # of the project sheets' stated seniority (none before the ladders were added)
-        "informatique": ("41", "0", "0", "9", "76", "49", "2", "9"),
+        # of the project sheets' stated seniority (none before the ladders were added) and the
+        # development métiers' step to the assistant post (line 326)
+        "informatique": ("41", "0", "0", "9", "76", "49", "3", "9"),
         # lines 10-13: 4 métiers, 14 emplois repères on 10 cotations; 46 domains + 9 parents;
         # 6 ladder steps and the 2 printed "Progression possible" (line 36)
         "missions-locales": ("14", "10", "14", "4", "55", "16", "8", "0"),

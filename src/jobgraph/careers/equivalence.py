@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .facts import Facts, JobFacts, range_text, title_key
+from .facts import Facts, JobFacts, NationalRange, range_text, title_key
 
 FEATURES = ("fiche", "esco", "domain", "title", "overlap", "level_gap", "level_unknown",
             "same_sector")
@@ -244,6 +244,56 @@ def explain(facts: Facts, pair: Pair, lang: str = "fr") -> str:
     return ", ".join(parts)
 
 
+def _middle(r: NationalRange | None) -> float | None:
+    return None if r is None else (r.low + r.high) / 2
+
+
+def one_rung_per_ladder(facts: Facts, me: JobFacts, rows: list[Equivalent]) -> list[Equivalent]:
+    """The rows with one rung of each numbered series.
+
+    A numbered series (rungs of one ladder with the same title once grade marks are left out:
+    Comptable I → Comptable II) is one occupation: only the rung nearest ``me``'s national level
+    is shown, the lowest of those as near; the higher ones are next steps, not equivalents. The
+    ladders are the progressions between the rows' jobs (``facts.progressions``).
+
+    A rung below a better-scoring row on its ladder whose title is that row's title with a word
+    more (Assistant chef de projet → Chef de projet) is not shown either when ``me`` starts above
+    that rung's level and not below the better row's: it is the junior post of the occupation
+    found, not the occupation."""
+    shown = {e.job.iri: e for e in rows}
+    above: dict[str, set[str]] = {}  # a row's job → the rows' jobs above it on its ladders
+    for iri in shown:
+        todo, seen = [iri], set()
+        while todo:
+            for b, _ in facts.progressions.get(todo.pop(), []):
+                if b in shown and b not in seen and b != iri:
+                    seen.add(b)
+                    todo.append(b)
+        above[iri] = seen
+    mine = _middle(me.national)
+    dropped: set[str] = set()
+    for iri, e in shown.items():
+        key = title_key(e.job.label)
+        series = {iri} | {o for o in shown if title_key(shown[o].job.label) == key
+                          and (o in above[iri] or iri in above[o])}
+        if len(series) > 1:
+            def nearness(o: str, series: set[str] = series) -> tuple[float, int]:
+                theirs = _middle(shown[o].job.national)
+                far = abs(theirs - mine) if theirs is not None and mine is not None else 99.0
+                return (far, sum(1 for x in series if o in above[x]))  # rungs below it
+            best = min(sorted(series), key=nearness)
+            dropped |= series - {best}
+        low = e.job.national.low if e.job.national is not None else None
+        for other in above[iri]:
+            o = shown[other]
+            named = f" {title_key(o.job.label)} " in f" {key} " and title_key(o.job.label) != key
+            if (named and o.score > e.score and me.national is not None
+                    and o.job.national is not None and low is not None
+                    and me.national.low > low and me.national.low >= o.job.national.low):
+                dropped.add(iri)
+    return [e for e in rows if e.job.iri not in dropped]
+
+
 def equivalents(facts: Facts, titles: TitleIndex, job: str, *, lang: str = "fr",
                 threshold: float | None = None, limit: int | None = None) -> EquivalentsAnswer:
     """The jobs of other referentials scoring at least the threshold, best first."""
@@ -255,10 +305,12 @@ def equivalents(facts: Facts, titles: TitleIndex, job: str, *, lang: str = "fr",
             rows.append(Equivalent(facts.jobs[p.other], round(s, 3), p, explain(facts, p, lang)))
     rows.sort(key=lambda e: (-e.score, e.job.label, e.job.iri))
     me = facts.jobs[job]
+    rows = one_rung_per_ladder(facts, me, rows)
     closest = [(facts.fiches[link.fiche].code, facts.fiches[link.fiche].title)
                for link in me.links if link.fiche in facts.fiches]
     return EquivalentsAnswer(me, rows[:limit] if limit else rows, closest)
 
 
 __all__ = ["FEATURES", "INTERCEPT", "THRESHOLD", "WEIGHTS", "Equivalent", "EquivalentsAnswer",
-           "Pair", "TitleIndex", "candidates", "equivalents", "explain", "score"]
+           "Pair", "TitleIndex", "candidates", "equivalents", "explain", "one_rung_per_ladder",
+           "score"]

@@ -284,11 +284,15 @@ class Reader:
         self.esco(own)
         related = set(own) | {f2 for f1 in own for f2 in self.facts.esco_from(f1)}
         related |= self.domain_mates(own)
-        self.linked(related)
+        found = set(self.linked(related))
         titles = self.titles
         if job in titles.pos:
             sims = titles.similarities(job)
-            self.jobs(titles.jobs[i] for i, s in enumerate(sims) if s >= TITLE_CANDIDATE)
+            similar = [titles.jobs[i] for i, s in enumerate(sims) if s >= TITLE_CANDIDATE]
+            self.jobs(similar)
+            found |= set(similar)
+        # the candidates' progressions: one rung of a ladder is shown (one_rung_per_ladder)
+        self.steps(found)
         return True
 
     def for_next_steps(self, job: str) -> bool:
