@@ -298,6 +298,33 @@ def test_a_label_holding_a_script_is_shown_as_text(tmp_path: Path) -> None:
     assert c.get("/api/job/mini-ref/agent").json()["label"].startswith("Agent <script>")
 
 
+def test_a_kept_dot_process_draws_as_a_new_one_and_starts_again_when_it_fails() -> None:
+    """``drawing.Dot``: one Graphviz process draws graph after graph (a label holding the closing
+    tag does not end a drawing early), the same SVG as a process of its own; a killed process is
+    replaced; a graph dot cannot read gets render_svg's error."""
+    from jobgraph.drawing import Dot, render_svg
+    from jobgraph.errors import ExternalError
+
+    text = 'digraph { a [label="x </svg> y"]; a -> b; b -> c }'
+    expected = render_svg(text)
+    drawer = Dot(timeout=5.0)
+    try:
+        assert drawer.svg(text) == expected
+        first = drawer._process
+        assert first is not None and drawer.svg(text.replace("c }", "d }")).count("<svg") == 1
+        assert drawer._process is first  # the same process drew both
+        first.kill()
+        first.wait()
+        assert drawer.svg(text) == expected
+        assert drawer._process is not None and drawer._process is not first
+        with pytest.raises(ExternalError, match="dot failed"):
+            drawer.svg("digraph { a -> ")
+        assert drawer.svg(text) == expected  # and it draws again after
+    finally:
+        drawer.close()
+    assert drawer._process is None
+
+
 def test_svg_sanitizer_keeps_the_drawing_and_drops_the_rest() -> None:
     svg = ('<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
            '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"><!-- a comment -->'

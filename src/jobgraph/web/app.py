@@ -147,6 +147,7 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
             threading.Thread(target=views.warm, args=(site,), name="jobgraph-warm",
                              daemon=True).start()
         yield
+        drawer.close()
 
     app = FastAPI(lifespan=lifespan, title="jobgraph", version=__version__, docs_url=None,
                   redoc_url=None,
@@ -154,6 +155,9 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
                   "referentials linked to ROME 4.0 and ESCO. Every page of the web application "
                   "has the same data at its URL ending in .json; answers cite IRIs.")
     pages = Pages()
+    from ..drawing import Dot
+
+    drawer = Dot()  # one Graphviz process for every path drawing of this worker
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     def respond(request: Request, template: str, data: Any, *, lang: str, title: str,
@@ -285,7 +289,7 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
         from ..drawing import render
 
         return str(site.kept("svg", f"{found.source} {found.target} {lang}",
-                             lambda: render(found, "svg", lang=lang)))
+                             lambda: render(found, "svg", lang=lang, drawer=drawer)))
 
     @page("/path", model=models.Path,
           summary="the most plausible career paths from one job to another, best first")
