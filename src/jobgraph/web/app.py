@@ -160,22 +160,23 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
     drawer = Dot()  # one Graphviz process for every path drawing of this worker
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    def kept_response(request: Request, as_json: bool, make: Callable[[], Response]) -> Response:
+        """``make()``'s bytes, kept per URL (and page or JSON twin) for this version of the data:
+        a page asked again is neither made nor rendered."""
+        def made() -> tuple[bytes, str]:
+            response = make()
+            return bytes(response.body), response.media_type or "text/html"
+
+        key = f"{int(as_json)} {request.url.path} {request.url.query}"
+        body, media = site.kept("response", key, made, size=views.ANSWERS_KEPT)
+        return Response(body, media_type=media)
+
     def respond(request: Request, template: str, data: Any, *, lang: str, title: str,
                 **extra: Any) -> Response:
-        """The page or its JSON twin; the bytes are kept per URL for this version of the data
-        (the screen's data is kept too: a page asked again is neither made nor rendered)."""
+        """The page or its JSON twin, kept (the screen's data is kept too)."""
         as_json = wants_json(request)
-        key = f"{int(as_json)} {request.url.path} {request.url.query}"
-
-        def make() -> tuple[bytes, str]:
-            if as_json:
-                made: Response = _json(data)
-            else:
-                made = pages.render(request, template, data, lang=lang, title=title, **extra)
-            return bytes(made.body), made.media_type or "text/html"
-
-        body, media = site.kept("response", key, make, size=views.ANSWERS_KEPT)
-        return Response(body, media_type=media)
+        return kept_response(request, as_json, lambda: _json(data) if as_json else pages.render(
+            request, template, data, lang=lang, title=title, **extra))
 
     def error(request: Request, status: int, detail: Any, lang: str = "fr") -> Response:
         if wants_json(request):
@@ -302,7 +303,7 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
         if wants_json(request):
             return _json(data)
 
-        def make() -> bytes:
+        def make() -> Response:
             drawing = ""
             if found.paths:
                 try:
@@ -310,15 +311,11 @@ def create_app(site: Site, *, warm: bool = False) -> FastAPI:
                                        label=f"{data['from']['label']} → {data['to']['label']}")
                 except (ExternalError, ValueError) as exc:  # no Graphviz: the steps are listed
                     log.warning("path drawing: %s", exc)
-            return bytes(pages.render(
-                request, "path.html", data, lang=lang, drawing=drawing,
-                title=f"{WORDS[lang]['path']} — {data['from']['label']} → "
-                      f"{data['to']['label']}").body)
+            return pages.render(request, "path.html", data, lang=lang, drawing=drawing,
+                                title=f"{WORDS[lang]['path']} — {data['from']['label']} → "
+                                      f"{data['to']['label']}")
 
-        # kept per URL like the other pages: a pair asked again is neither drawn nor rendered
-        body = site.kept("response", f"0 {request.url.path} {request.url.query}", make,
-                         size=views.ANSWERS_KEPT)
-        return Response(body, media_type="text/html")
+        return kept_response(request, False, make)  # a pair asked again: neither drawn nor rendered
 
     @app.get("/path.svg", include_in_schema=False)
     def path_drawing(from_: Annotated[str, Query(alias="from", min_length=1, max_length=300)],
