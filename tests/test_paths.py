@@ -108,6 +108,18 @@ def test_search_is_deterministic() -> None:
         assert [p.jobs() for p in shortest_paths(order, "a", "d")] == [list("abd"), list("acd")]
 
 
+def test_paths_of_equal_cost_come_in_the_order_of_their_jobs() -> None:
+    # 24 paths of one cost, more than the candidates first listed (limit × 3), given in an
+    # order that puts the first ones by name last: the answer is still the first by name
+    middle = [f"m{i:02d}" for i in range(24)]
+    for order in (middle, list(reversed(middle))):
+        ties = [Step("s", m, "progression") for m in order] + [Step(m, "t", "progression")
+                                                               for m in order]
+        found = shortest_paths(ties, "s", "t", limit=3)
+        assert [p.jobs() for p in found] == [["s", m, "t"] for m in ("m00", "m01", "m02")]
+        assert {p.cost for p in found} == {2.0}
+
+
 def test_many_paths_are_cut_to_the_best(steps: list[Step]) -> None:
     layers = [["s"], [f"m{i}" for i in range(30)], [f"n{i}" for i in range(30)], ["t"]]
     wide = [Step(u, v, "equivalence") for a, b in itertools.pairwise(layers)

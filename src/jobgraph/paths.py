@@ -7,7 +7,7 @@ occupation in another referential (a calibrated equivalence), a ROME v3 "évolut
 than two up; a step to a job whose level is unknown costs a little more. When both jobs are in one
 referential and a route inside it exists, only such routes are shown (no detour through a third
 sector); between two referentials, routes through them alone come before any other. The best
-paths are the cheapest (Yen's algorithm, networkx), so a direct route beats a detour through an
+paths are the cheapest (Yen's algorithm, igraph), so a direct route beats a detour through an
 unrelated occupation.
 """
 
@@ -16,11 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from .backends import Backend
 from .careers.equivalence import TitleIndex, equivalents
 from .careers.facts import Facts, load_facts, range_text
 from .terms import short_id
+
+if TYPE_CHECKING:
+    import igraph
 
 KINDS = ("progression", "proximity", "equivalence", "mobility")
 # the cost of a step by kind and detail (a progression's basis, a mobility edge's property)
@@ -85,6 +89,7 @@ class Graph:
     _out: dict[str, dict[str, Step]] = field(default_factory=dict)
     _expanded: set[str] = field(default_factory=set)
     _made: dict[str, list[Step]] = field(default_factory=dict)  # every step from a job
+    _weighted: dict[str, list[tuple[str, Step, float]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, steps: Iterable[Step]) -> Graph:
@@ -124,6 +129,15 @@ class Graph:
 
     def step(self, source: str, target: str) -> Step:
         return self.out(source)[target]
+
+    def weighted(self, job: str) -> list[tuple[str, Step, float]]:
+        """``out(job)`` with each step's weight for the search (kept: a job is reached by
+        many questions)."""
+        found = self._weighted.get(job)
+        if found is None:
+            found = self._weighted[job] = [(t, s, _weight(self, s))
+                                           for t, s in self.out(job).items()]
+        return found
 
     def _steps(self, job: str) -> list[Step]:
         made = self._made.get(job)
@@ -172,6 +186,7 @@ class Graph:
         return down <= MAX_DOWN and up <= MAX_UP
 
 
+MAX_TIED = 250  # paths listed at most to order the ones of equal cost
 SLACK = 2.0  # how far past the cheapest path's cost the search looks, and then again
 
 
@@ -192,14 +207,15 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
     import heapq
     import math
 
-    import networkx as nx
+    import igraph
 
     graph = steps if isinstance(steps, Graph) else Graph.of(steps)
     if source == target:
         return [CareerPath(())]
     ok = allowed or (lambda job: True)
-    g = nx.DiGraph()
-    g.add_node(source)
+    index: dict[str, int] = {source: 0}  # the visited part's jobs, numbered for igraph
+    edges: list[tuple[int, int]] = []
+    weights: list[float] = []
     dist: dict[str, float] = {source: 0.0}
     heap: list[tuple[float, str]] = [(0.0, source)]
     visited: set[str] = set()
@@ -213,32 +229,50 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
             if node == target:  # a path ends there: the target's own steps are not taken
                 bound = d + SLACK
                 continue
-            for nxt, step in graph.out(node).items():
+            for nxt, _, w in graph.weighted(node):
                 if nxt != target and not ok(nxt):
                     continue
-                w = _weight(graph, step)
-                g.add_edge(node, nxt, weight=w)
+                edges.append((index[node], index.setdefault(nxt, len(index))))
+                weights.append(w)
                 if d + w < dist.get(nxt, math.inf):
                     dist[nxt] = d + w
                     heapq.heappush(heap, (d + w, nxt))
         if target not in visited:
             return []
         everything = not heap
-        found: list[CareerPath] = []
-        try:
-            for jobs in nx.shortest_simple_paths(g, source, target, weight="weight"):
-                if not everything and nx.path_weight(g, jobs, "weight") > bound + 1e-9:
-                    break
-                found.append(CareerPath(tuple(graph.step(a, b) for a, b in pairwise(jobs))))
-                if len(found) >= limit * 3:
-                    break
-        except nx.NetworkXNoPath:
-            return []
+        names = list(index)
+        g = igraph.Graph(n=len(names), edges=edges, directed=True)
+        cost = dict(zip(edges, weights, strict=True))
+        found = _cheapest(g, graph, names, index[target], limit=limit, weights=weights,
+                          cost=cost, bound=math.inf if everything else bound)
         if everything or len(found) >= limit * 3:
             break
         bound += SLACK
     found.sort(key=lambda p: (p.cost, p.jobs()))
     return found[:limit]
+
+
+def _cheapest(g: igraph.Graph, graph: Graph, names: list[str], target: int, *, limit: int,
+              weights: list[float], cost: dict[tuple[int, int], float],
+              bound: float) -> list[CareerPath]:
+    """At least ``limit`` × 3 of the cheapest loopless paths from job 0 to ``target`` no dearer
+    than ``bound`` (Yen's algorithm, in igraph's C), and every path as cheap as the
+    ``limit``-th: among paths of equal cost the answer does not depend on which ones the
+    algorithm happened to list first (they are then ordered by the jobs they pass through)."""
+    k = limit * 3
+    while True:
+        found, dear = [], []
+        for vpath in g.get_k_shortest_paths(0, target, k=k, mode="out", weights=weights,
+                                            output="vpath"):
+            weight = sum(cost[e] for e in pairwise(vpath))
+            if weight > bound + 1e-9:
+                break
+            jobs = [names[v] for v in vpath]
+            found.append(CareerPath(tuple(graph.step(a, b) for a, b in pairwise(jobs))))
+            dear.append(weight)
+        if len(found) < k or k >= MAX_TIED or dear[-1] > dear[limit - 1] + 1e-9:
+            return found
+        k *= 3
 
 
 def _weight(graph: Graph, step: Step) -> float:
