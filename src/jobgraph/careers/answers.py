@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -185,6 +186,19 @@ def _next_steps_answer(reader: Reader, backend: Backend, bindings: Mapping[str, 
     return Computed(Result(columns, rows))
 
 
+@lru_cache(maxsize=100_000)
+def _rome_gap_row(item: str, kind: str, label: str, category: str, required_by: str, spread: int,
+                  columns: tuple[str, ...]) -> tuple[Node | None, ...]:
+    """The row of a ROME item missing for a target: the same for every source that misses it,
+    so kept (a server answers gaps to the same targets again and again)."""
+    values = {"basis": Literal("rome"), "kind": Literal(kind), "competence": URIRef(item),
+              "competenceLabel": Literal(label), "notation": _lit(item.rsplit("/", 1)[-1]),
+              "framework": URIRef(str(iri("rome", "framework", "competences"))),
+              "requiredBy": Literal(required_by), "marks": Literal(""),
+              "group": Literal(category), "specificity": _lit(spread)}
+    return tuple(values.get(col) for col in columns)
+
+
 def gap_rows(answer: GapAnswer, columns: list[str], lang: str) -> list[tuple[Node | None, ...]]:
     rows = []
     for g in answer.own:
@@ -196,16 +210,10 @@ def gap_rows(answer: GapAnswer, columns: list[str], lang: str) -> list[tuple[Nod
                   "requiredBy": Literal(""), "marks": Literal(marks), "group": _lit(None),
                   "specificity": _lit(None)}
         rows.append(tuple(values.get(col) for col in columns))
+    kept = tuple(columns)
     for group in answer.groups:
-        for gap in group.gaps:
-            values = {"basis": Literal("rome"), "kind": Literal(gap.item.kind),
-                      "competence": URIRef(gap.item.iri),
-                      "competenceLabel": Literal(gap.item.label),
-                      "notation": _lit(gap.item.iri.rsplit("/", 1)[-1]),
-                      "framework": URIRef(str(iri("rome", "framework", "competences"))),
-                      "requiredBy": Literal(" ".join(gap.required_by)), "marks": Literal(""),
-                      "group": Literal(group.category), "specificity": _lit(gap.spread)}
-            rows.append(tuple(values.get(col) for col in columns))
+        rows += [_rome_gap_row(g.item.iri, g.item.kind, g.item.label, group.category,
+                               " ".join(g.required_by), g.spread, kept) for g in group.gaps]
     for cert, reason in answer.certifications:
         values = {"basis": Literal("certification"), "kind": Literal(reason),
                   "competence": URIRef(cert.iri), "competenceLabel": Literal(cert.label),

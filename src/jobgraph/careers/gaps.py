@@ -95,7 +95,12 @@ class Holdings:
         texts += [i.label for x in j.links if x.fiche in facts.fiches
                   for i in facts.fiches[x.fiche].items.values()]
         texts += j.missions
-        self.word_sets = [w for w in (_words(t) for t in texts) if w]
+        # each word → the things held that have it: an item's overlap with every one of them
+        # is counted in one pass over its own words
+        self.by_word: dict[str, list[int]] = {}
+        for n, words in enumerate(w for w in (_words(t) for t in texts) if w):
+            for word in words:
+                self.by_word.setdefault(word, []).append(n)
 
     def has(self, iri: str, label: str) -> bool:
         if iri in self.iris:
@@ -103,7 +108,13 @@ class Holdings:
         words = _words(label)
         if not words:
             return False
-        return any(len(words & held) / len(words) >= COVERED for held in self.word_sets)
+        shared: dict[int, int] = {}
+        for word in words:
+            for n in self.by_word.get(word, ()):
+                shared[n] = shared.get(n, 0) + 1
+                if shared[n] / len(words) >= COVERED:
+                    return True
+        return False
 
 
 def competence_gap(facts: Facts, backend: Backend, source: str, target: str, *,
