@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import URIRef
 
@@ -20,8 +21,10 @@ _ID_FORM = re.compile(r"^([a-z0-9-]+)/(?:job/)?([A-Za-z0-9._-]+)$")
 _BAD_IRI = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f]")
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
-    """Case- and accent-folded text with single spaces, for matching labels."""
+    """Case- and accent-folded text with single spaces, for matching labels (kept: the same
+    labels are folded again at each answer that sorts them)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 

@@ -10,6 +10,7 @@ import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
@@ -105,9 +106,15 @@ def value_cell(term: Node | None, *, lang: str = "fr", names: Names | None = Non
         named = _named(str(term), names or {}, lang)
         return named or Cell(short_id(term), str(term))
     if isinstance(term, Literal):
-        tag = term.language.lower() if term.language else None
-        return Cell(cell(term), None, tag, fallback=tag is not None and tag != lang)
+        return _literal_cell(term, lang)
     return Cell(display(term))
+
+
+@lru_cache(maxsize=200_000)
+def _literal_cell(term: Literal, lang: str) -> Cell:
+    # kept: answers show the same texts and numbers again and again (a gap's ROME items)
+    tag = term.language.lower() if term.language else None
+    return Cell(cell(term), None, tag, fallback=tag is not None and tag != lang)
 
 
 def labelled(query: StoredQuery, result: Result, *, lang: str = "fr",

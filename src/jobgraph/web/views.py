@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -17,7 +18,7 @@ from ..findings import SEVERITIES, Finding
 from ..names import Candidate, resolve_job
 from ..namespaces import JGID, iri, referential_iri
 from ..queries import run
-from ..results import Table, labelled, term_names, value_cell
+from ..results import Cell, Table, labelled, term_names, value_cell
 from ..terms import cell, referential_of, short_id
 from .i18n import WORDS
 from .site import Site
@@ -59,19 +60,26 @@ def table_json(t: Table) -> JSON:
     for row in t.rows:
         out: JSON = {}
         for h, c in zip(t.columns, row, strict=True):
-            value: JSON = {"text": c.text}
-            if c.iri:
-                value["iri"] = c.iri
-                page = page_of(c.iri)
-                if page:
-                    value["page"] = page
-            if c.lang:
-                value["lang"] = c.lang
-            if c.fallback:
-                value["fallback"] = True
-            out[h.name] = value
+            out[h.name] = dict(_cell_json(c))
         rows.append(out)
     return {"columns": columns, "rows": rows, "fallbacks": t.fallbacks}
+
+
+@lru_cache(maxsize=200_000)
+def _cell_json(c: Cell) -> JSON:
+    """A cell as the API gives it: its text, and its IRI, page and language when it has them
+    (kept: the same cells come back in answer after answer; callers get a copy)."""
+    value: JSON = {"text": c.text}
+    if c.iri:
+        value["iri"] = c.iri
+        page = page_of(c.iri)
+        if page:
+            value["page"] = page
+    if c.lang:
+        value["lang"] = c.lang
+    if c.fallback:
+        value["fallback"] = True
+    return value
 
 
 def answer(site: Site, name: str, params: Mapping[str, str | Node], lang: str) -> JSON:
