@@ -66,12 +66,15 @@ def test_paths_are_ranked_by_the_cost_of_their_steps(steps: list[Step]) -> None:
     """(was: paths of equal length ranked by kind) a ladder rung and a ROME évolution cost less
     than a ROME 4 mobility and a printed progression, and that less than three steps."""
     found = shortest_paths(steps, AGENT, CHEF)
+    # (was: the two-step mobility path second) the assistant's equivalence to gamma's employé,
+    # 0.80 since the model was refitted, costs 2.2: its three steps (4.399) now just beat the
+    # ROME 4 mobility and the progression (4.4)
     assert [p.jobs() for p in found] == [[AGENT, ASSISTANT, CHEF],
-                                         [AGENT, f"{ID}gamma/job/employe", CHEF],
-                                         [AGENT, ASSISTANT, f"{ID}gamma/job/employe", CHEF]]
+                                         [AGENT, ASSISTANT, f"{ID}gamma/job/employe", CHEF],
+                                         [AGENT, f"{ID}gamma/job/employe", CHEF]]
     assert [kinds(p) for p in found] == [["progression", "mobility"],
-                                         ["mobility", "progression"],
-                                         ["progression", "equivalence", "progression"]]
+                                         ["progression", "equivalence", "progression"],
+                                         ["mobility", "progression"]]
     assert [round(p.cost, 2) for p in found] == sorted(round(p.cost, 2) for p in found)
 
 
@@ -132,7 +135,8 @@ def test_text_output_in_english_and_by_label(backend: OxigraphBackend) -> None:
     code, text = run_path(backend, "Agent d'accueil", "chef de bureau", lang="en")
     assert code == 0
     assert text.startswith("Receptionist [alpha/agent; level I, national level 3]")
-    assert "Path 3 (3 steps)" in text  # the third cheapest has a step more (was: all of 2 steps)
+    # the second cheapest has a step more (was: the third; before that, all of 2 steps)
+    assert "Path 2 (3 steps)" in text and "Path 3 (2 steps)" in text
     assert "ROME mobility (M1602>M1604 upwardTo)" in text
 
 

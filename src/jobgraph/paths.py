@@ -2,8 +2,8 @@
 
 A path is made of steps, each with a cost by kind, cheapest first: a progression the document
 prints, a rung of a referential's ladder, a neighbouring job the document names, the same
-occupation in another referential (a calibrated equivalence), a ROME v3 "évolution", a ROME v3
-"proche", a ROME 4 mobility edge. A step may not go more than one national level down nor more
+occupation in another referential (a calibrated equivalence, whichever of the two jobs names the
+other), a ROME v3 "évolution", a ROME v3 "proche", a ROME 4 mobility edge. A step may not go more than one national level down nor more
 than two up; a step to a job whose level is unknown costs a little more. When both jobs are in one
 referential and a route inside it exists, only such routes are shown (no detour through a third
 sector); between two referentials, routes through them alone come before any other. The best
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from .backends import Backend
-from .careers.equivalence import TitleIndex, equivalents
+from .careers.equivalence import TitleIndex, either_way
 from .careers.facts import Facts, load_facts, range_text
 from .terms import short_id
 
@@ -144,7 +144,7 @@ class Graph:
         f, titles = self.facts, self.titles
         if f is None or titles is None or job not in f.jobs:
             return steps
-        for eq in equivalents(f, titles, job, lang=self.lang).rows:
+        for eq in either_way(f, titles, job, lang=self.lang):
             codes = " ".join(sorted({f.fiches[x].code for x, _ in eq.pair.fiches
                                      if x in f.fiches}))
             steps.append(Step(job, eq.job.iri, "equivalence", codes, eq.why,
