@@ -4,6 +4,7 @@ the evaluation."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pyoxigraph as ox
@@ -33,7 +34,7 @@ from jobgraph.careers.facts import (
 )
 from jobgraph.careers.gaps import competence_gap
 from jobgraph.careers.steps import next_steps
-from jobgraph.paths import Graph, Step, find_paths, shortest_paths
+from jobgraph.paths import Graph, Step, explained, find_paths, shortest_paths
 from query_cases import ACCUEIL, AGENT, ARCHIVISTE, ASSISTANT, FIXTURE
 
 ID = "https://w3id.org/jobgraph/id/"
@@ -295,6 +296,40 @@ def test_a_move_is_one_step_of_the_same_occupation_whichever_job_names_the_other
     path = find_paths(OxigraphBackend(ox.Store()), manager.iri, director.iri, facts=f,
                       titles=titles).paths[0]
     assert path.jobs() == [manager.iri, director.iri] and path.steps[0].kind == "equivalence"
+
+
+def test_a_rome_move_to_a_broad_fiche_or_a_weak_link_costs_more() -> None:
+    f1, f2 = f"{ID}rome/metier/E1201", f"{ID}rome/metier/E1208"
+    rungs = [job("r", f"p{i}", f"Photographe {i}e niveau", (3, 3), level=str(150 + i), rank=i,
+                 links=[Link(f1, "exactMatch", "curation")] if i == 0 else [])
+             for i in range(5)]
+    top = rungs[-1]
+    top.links.append(Link(f2, "exactMatch", "curation"))
+    f = facts_of(*rungs, fiches=[fiche("E1201"), fiche("E1208")],
+                 progressions={a.iri: [(b.iri, "explicit")] for a, b in pairwise(rungs)})
+    f.mobility = {f1: [(f2, "mobilityTo")]}
+    g = Graph.from_facts(f, TitleIndex(f))
+    move = g.out(rungs[0].iri)[top.iri]
+    assert move.kind == "mobility" and move.extra == 0.0 and move.cost == pytest.approx(3.4)
+    # alone on its fiche, the chef de studio is reached by the ROME move (3.4 < four rungs, 4.0)
+    assert shortest_paths(g, rungs[0].iri, top.iri)[0].jobs() == [rungs[0].iri, top.iri]
+    # E1208 also covers three other studio posts: it does not single out the chef de studio
+    others = [job("r", f"o{i}", label, (3, 3), links=[Link(f2, "exactMatch", "curation")])
+              for i, label in enumerate(["Directeur de studio", "Responsable prises de vue",
+                                         "Directeur de studio II"])]
+    for o in others:
+        f.add_job(o)
+    g = Graph.from_facts(f, TitleIndex(f))
+    move = g.out(rungs[0].iri)[top.iri]
+    assert move.extra == pytest.approx(0.3 * 2)  # two other posts (II is the same post)
+    assert "fiche E1208 de 3 postes de r" in explained(move, f).why
+    assert shortest_paths(g, rungs[0].iri, top.iri)[0].jobs() == [r.iri for r in rungs]
+    # a related link: the job is only partly the fiche's occupation
+    top.links[-1] = Link(f2, "relatedMatch", "curation")
+    g = Graph.from_facts(f, TitleIndex(f))
+    move = g.out(rungs[0].iri)[top.iri]
+    assert move.extra == pytest.approx(0.6 + 1.0 * (1 - 0.4 * 1.0))
+    assert "lien relatedMatch à E1208" in explained(move, f).why
 
 
 def test_paths_are_cheapest_first() -> None:
