@@ -4,6 +4,7 @@ the evaluation."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pyoxigraph as ox
@@ -12,7 +13,14 @@ import pytest
 from jobgraph.backends import OxigraphBackend
 from jobgraph.careers import evaluation as ev
 from jobgraph.careers.answers import facts_for
-from jobgraph.careers.equivalence import Pair, TitleIndex, candidates, equivalents, score
+from jobgraph.careers.equivalence import (
+    Pair,
+    TitleIndex,
+    candidates,
+    either_way,
+    equivalents,
+    score,
+)
 from jobgraph.careers.facts import (
     Facts,
     Fiche,
@@ -26,7 +34,7 @@ from jobgraph.careers.facts import (
 )
 from jobgraph.careers.gaps import competence_gap
 from jobgraph.careers.steps import next_steps
-from jobgraph.paths import Graph, Step, find_paths, shortest_paths
+from jobgraph.paths import Graph, Step, explained, find_paths, shortest_paths
 from query_cases import ACCUEIL, AGENT, ARCHIVISTE, ASSISTANT, FIXTURE
 
 ID = "https://w3id.org/jobgraph/id/"
@@ -136,6 +144,33 @@ def test_candidates_are_in_other_referentials_only() -> None:
     assert p.overlap == 1.0 and p.title == pytest.approx(1.0)
 
 
+def test_a_fiche_covering_several_posts_shares_its_evidence_among_them() -> None:
+    m = f"{ID}rome/metier/M1402"
+    items = [fiche("M1402", ("1", "Piloter un projet"), ("2", "Animer un réseau"))]
+
+    def on(ref: str, ident: str, label: str) -> JobFacts:
+        return job(ref, ident, label, (6, 7), links=[Link(m, "closeMatch", "curation")])
+
+    me = on("a", "x", "Consultant en conduite du changement")
+    alone = facts_of(me, on("b", "p", "Chargé(e) de projets"), fiches=items)
+    p = candidates(alone, TitleIndex(alone), me.iri)[0]
+    assert p.crowd == 1 and p.features()["fiche"] == pytest.approx(0.64)
+    assert equivalents(alone, TitleIndex(alone), me.iri).rows  # one post: the fiche names it
+    # the same fiche on three posts of b (a post printed twice, or two rungs, counts once)
+    many = facts_of(me, on("b", "p", "Chargé(e) de projets"), on("b", "a", "Chargé(e) d'activité"),
+                    on("b", "c", "Coordinateur(trice)"), on("b", "c2", "Coordinateur(trice) II"),
+                    fiches=items)
+    pairs = candidates(many, TitleIndex(many), me.iri)
+    assert {q.crowd for q in pairs} == {3}
+    q = next(q for q in pairs if q.other == p.other)
+    assert q.features()["fiche"] == pytest.approx(0.64 / 3)
+    assert q.features()["overlap"] == pytest.approx(1 / 3)
+    assert score(q.features()) < score(p.features())
+    assert equivalents(many, TitleIndex(many), me.iri).rows == []  # none of them singled out
+    why = equivalents(many, TitleIndex(many), me.iri, threshold=0.0).rows[0].why
+    assert "fiche ROME commune M1402" in why and "fiche de 3 postes de b" in why
+
+
 def test_one_rung_of_a_numbered_series_and_no_junior_rung_of_the_match() -> None:
     m = f"{ID}rome/metier/M1203"
 
@@ -238,6 +273,63 @@ def test_a_route_inside_the_referential_beats_a_cheaper_detour(
     assert answer.scope == "referential"
     assert answer.paths[0].jobs() == [AGENT, ASSISTANT, f"{ID}alpha/job/responsable"]
     assert all(j.startswith(f"{ID}alpha/") for p in answer.paths for j in p.jobs())
+
+
+def test_a_move_is_one_step_of_the_same_occupation_whichever_job_names_the_other() -> None:
+    m = f"{ID}rome/metier/M1304"
+
+    def on(ref: str, ident: str, label: str) -> JobFacts:
+        return job(ref, ident, label, (7, 7), links=[Link(m, "closeMatch", "curation")])
+
+    manager = on("a", "m", "Manager II")
+    director = on("b", "d", "Directeur")
+    f = facts_of(manager, director, on("b", "s", "Responsable de secteur"),
+                 on("b", "x", "Responsable d'agence"),
+                 fiches=[fiche("M1304", ("1", "Piloter une structure"))])
+    titles = TitleIndex(f)
+    # M1304 singles out the manager among a's posts, not one of b's three posts among them
+    assert [r.job.iri for r in equivalents(f, titles, director.iri).rows] == [manager.iri]
+    assert equivalents(f, titles, manager.iri).rows == []
+    back = {e.job.iri: e for e in either_way(f, titles, manager.iri)}
+    assert director.iri in back and back[director.iri].pair.crowd_of == "a"
+    assert "fiche ROME commune M1304" in back[director.iri].why
+    path = find_paths(OxigraphBackend(ox.Store()), manager.iri, director.iri, facts=f,
+                      titles=titles).paths[0]
+    assert path.jobs() == [manager.iri, director.iri] and path.steps[0].kind == "equivalence"
+
+
+def test_a_rome_move_to_a_broad_fiche_or_a_weak_link_costs_more() -> None:
+    f1, f2 = f"{ID}rome/metier/E1201", f"{ID}rome/metier/E1208"
+    rungs = [job("r", f"p{i}", f"Photographe {i}e niveau", (3, 3), level=str(150 + i), rank=i,
+                 links=[Link(f1, "exactMatch", "curation")] if i == 0 else [])
+             for i in range(5)]
+    top = rungs[-1]
+    top.links.append(Link(f2, "exactMatch", "curation"))
+    f = facts_of(*rungs, fiches=[fiche("E1201"), fiche("E1208")],
+                 progressions={a.iri: [(b.iri, "explicit")] for a, b in pairwise(rungs)})
+    f.mobility = {f1: [(f2, "mobilityTo")]}
+    g = Graph.from_facts(f, TitleIndex(f))
+    move = g.out(rungs[0].iri)[top.iri]
+    assert move.kind == "mobility" and move.extra == 0.0 and move.cost == pytest.approx(3.4)
+    # alone on its fiche, the chef de studio is reached by the ROME move (3.4 < four rungs, 4.0)
+    assert shortest_paths(g, rungs[0].iri, top.iri)[0].jobs() == [rungs[0].iri, top.iri]
+    # E1208 also covers three other studio posts: it does not single out the chef de studio
+    others = [job("r", f"o{i}", label, (3, 3), links=[Link(f2, "exactMatch", "curation")])
+              for i, label in enumerate(["Directeur de studio", "Responsable prises de vue",
+                                         "Directeur de studio II"])]
+    for o in others:
+        f.add_job(o)
+    g = Graph.from_facts(f, TitleIndex(f))
+    move = g.out(rungs[0].iri)[top.iri]
+    assert move.extra == pytest.approx(0.3 * 2)  # two other posts (II is the same post)
+    assert "fiche E1208 de 3 postes de r" in explained(move, f).why
+    assert shortest_paths(g, rungs[0].iri, top.iri)[0].jobs() == [r.iri for r in rungs]
+    # a related link: the job is only partly the fiche's occupation
+    top.links[-1] = Link(f2, "relatedMatch", "curation")
+    g = Graph.from_facts(f, TitleIndex(f))
+    move = g.out(rungs[0].iri)[top.iri]
+    assert move.extra == pytest.approx(0.6 + 1.0 * (1 - 0.4 * 1.0))
+    assert "lien relatedMatch à E1208" in explained(move, f).why
 
 
 def test_paths_are_cheapest_first() -> None:

@@ -2,13 +2,14 @@
 
 A path is made of steps, each with a cost by kind, cheapest first: a progression the document
 prints, a rung of a referential's ladder, a neighbouring job the document names, the same
-occupation in another referential (a calibrated equivalence), a ROME v3 "évolution", a ROME v3
-"proche", a ROME 4 mobility edge. A step may not go more than one national level down nor more
-than two up; a step to a job whose level is unknown costs a little more. When both jobs are in one
-referential and a route inside it exists, only such routes are shown (no detour through a third
-sector); between two referentials, routes through them alone come before any other. The best
-paths are the cheapest (Yen's algorithm, igraph), so a direct route beats a detour through an
-unrelated occupation.
+occupation in another referential (a calibrated equivalence, whichever of the two jobs names the
+other), a ROME v3 "évolution", a ROME v3 "proche", a ROME 4 mobility edge (dearer when the fiche
+it reaches covers several posts of the target's referential or a link is weak). A step may not go
+more than one national level down nor more than two up; a step to a job whose level is unknown
+costs a little more. When both jobs are in one referential and a route inside it exists, only
+such routes are shown (no detour through a third sector); between two referentials, routes
+through them alone come before any other. The best paths are the cheapest (Yen's algorithm,
+igraph), so a direct route beats a detour through an unrelated occupation.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .backends import Backend
-from .careers.equivalence import TitleIndex, equivalents
-from .careers.facts import Facts, load_facts, range_text
+from .careers.equivalence import TitleIndex, crowd, either_way
+from .careers.facts import Facts, JobFacts, load_facts, range_text
 from .terms import short_id
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ COST = {("progression", "explicit"): 1.0, ("progression", "ladder"): 1.2,
         ("proximity", ""): 1.6, ("equivalence", ""): 2.0, ("mobility", "upwardTo"): 2.6,
         ("mobility", "sidewaysTo"): 3.0, ("mobility", "mobilityTo"): 3.4}
 UNKNOWN_LEVEL = 0.3  # added to a step whose levels cannot be compared
+# added to a ROME move (``_vague``): per other post of the target's referential on the fiche it
+# reaches, and times the weakness of the two links (chosen on the dev paths: docs/answers.md)
+MOBILITY_CROWD, MOBILITY_WEAK = 0.3, 1.0
 MAX_DOWN, MAX_UP = 1, 2  # national levels a step may go down / up
 MAX_PATHS = 3
 
@@ -158,7 +162,7 @@ class Graph:
         f, titles = self.facts, self.titles
         if f is None or titles is None or job not in f.jobs:
             return steps
-        for eq in equivalents(f, titles, job, lang=self.lang).rows:
+        for eq in either_way(f, titles, job, lang=self.lang):
             codes = " ".join(sorted({f.fiches[x].code for x, _ in eq.pair.fiches
                                      if x in f.fiches}))
             steps.append(Step(job, eq.job.iri, "equivalence", codes, eq.why,
@@ -168,8 +172,9 @@ class Graph:
                 code = f.fiches[link.fiche].code if link.fiche in f.fiches else link.fiche
                 to_code = f.fiches[to].code if to in f.fiches else to
                 for other in sorted(f.by_fiche.get(to, ())):
-                    if other != job:
-                        steps.append(Step(job, other, "mobility", f"{code}>{to_code} {prop}"))
+                    if other != job and other in f.jobs:
+                        steps.append(Step(job, other, "mobility", f"{code}>{to_code} {prop}",
+                                          extra=_vague(f, other, to, link.weight)))
         return steps
 
     def _allowed(self, s: Step) -> bool:
@@ -184,6 +189,17 @@ class Graph:
         down = a.national.low - b.national.high
         up = b.national.low - a.national.high
         return down <= MAX_DOWN and up <= MAX_UP
+
+
+def _vague(facts: Facts, job: str, fiche: str, weight: float) -> float:
+    """What a ROME move to ``job`` through ``fiche`` costs more than its kind: the move is
+    between two fiches, and it names ``job`` only as far as the fiche does. A fiche covering
+    several posts of ``job``'s referential does not single it out (``MOBILITY_CROWD`` a post
+    more), and a weak link of either job to its fiche makes it less that fiche's occupation
+    (``MOBILITY_WEAK`` × (1 − the product of the two links' weights))."""
+    n = crowd(facts, fiche, facts.jobs[job].referential)
+    w = max((link.weight for link in facts.jobs[job].links if link.fiche == fiche), default=0.4)
+    return round(MOBILITY_CROWD * max(0, n - 1) + MOBILITY_WEAK * (1.0 - w * weight), 3)
 
 
 MAX_TIED = 250  # paths listed at most to order the ones of equal cost
@@ -429,6 +445,8 @@ _WHY = {
            ("mobility", "upwardTo"): "évolution ROME {route}",
            ("mobility", "sidewaysTo"): "mobilité ROME proche {route}",
            ("mobility", "mobilityTo"): "mobilité ROME {route}",
+           "crowd": "fiche {code} de {n} postes de {ref}",
+           "weak": "lien {relation} à {code}",
            "level": "niveau national {a} → {b}"},
     "en": {("progression", "explicit"): "progression printed by the document",
            ("progression", "ladder"): "next rung of the referential's ladder",
@@ -436,6 +454,8 @@ _WHY = {
            ("mobility", "upwardTo"): "ROME évolution {route}",
            ("mobility", "sidewaysTo"): "ROME proche {route}",
            ("mobility", "mobilityTo"): "ROME mobility {route}",
+           "crowd": "fiche {code} of {n} posts of {ref}",
+           "weak": "{relation} link to {code}",
            "level": "national level {a} → {b}"},
 }
 
@@ -449,10 +469,29 @@ def explained(step: Step, facts: Facts, lang: str = "fr") -> Step:
     assert isinstance(reason, str)
     a, b = facts.jobs.get(step.source), facts.jobs.get(step.target)
     text = reason.format(route=step.evidence.split(" ", 1)[0])
+    if step.kind == "mobility" and b is not None:
+        text += _vagueness(step, facts, b, w)
     if a is not None and b is not None:
         text += ", " + w["level"].format(a=range_text(a.national, lang),
                                          b=range_text(b.national, lang))
     return replace(step, why=text)
+
+
+def _vagueness(step: Step, facts: Facts, target: JobFacts, w: dict[Any, str]) -> str:
+    """Why a ROME move costs more, in words: the fiche it reaches covers several posts of the
+    target's referential, or the target is only loosely that fiche's occupation."""
+    code = step.evidence.split(" ", 1)[0].rpartition(">")[2]
+    link = next((x for x in target.links if x.fiche in facts.fiches
+                 and facts.fiches[x.fiche].code == code), None)
+    if link is None:
+        return ""
+    text = ""
+    n = crowd(facts, link.fiche, target.referential)
+    if n > 1:
+        text += ", " + w["crowd"].format(code=code, n=n, ref=target.referential)
+    if link.weight < 0.8:
+        text += ", " + w["weak"].format(code=code, relation=link.relation)
+    return text
 
 
 def load_graph(backend: Backend, lang: str = "fr") -> Graph:

@@ -13,7 +13,7 @@ held-out half measures them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,10 +25,10 @@ FEATURES = ("fiche", "esco", "domain", "title", "overlap", "level_gap", "level_u
 
 # Fitted by `jobgraph evaluate --fit` on the dev cases of evaluation/equivalents.yaml
 # (docs/answers.md gives the run): logistic weights, intercept, and the threshold on the score.
-WEIGHTS: dict[str, float] = {"fiche": 2.14, "esco": 2.826, "domain": 1.588, "title": 1.844,
-                             "overlap": 2.089, "level_gap": -1.066, "level_unknown": -0.498,
+WEIGHTS: dict[str, float] = {"fiche": 1.997, "esco": 2.341, "domain": 1.707, "title": 1.631,
+                             "overlap": 2.906, "level_gap": -1.01, "level_unknown": -0.711,
                              "same_sector": 0.0}
-INTERCEPT = -2.712
+INTERCEPT = -2.52
 THRESHOLD = 0.4
 TITLE_CANDIDATE = 0.35  # a title this similar makes a candidate even with no ROME evidence
 
@@ -47,14 +47,23 @@ class Pair:
     overlap: float = 0.0
     level_gap: int | None = None
     same_sector: bool = False
+    crowd: int = 0  # posts of ``crowd_of`` on the best shared fiche (0: none shared)
+    crowd_of: str = ""  # the referential counted: ``other``'s (its answer: ``job``'s)
+
+    def best_fiche(self) -> str | None:
+        """The shared fiche with the strongest links (the evidence ``fiche`` measures)."""
+        return max(self.fiches, key=lambda x: (x[1], x[0]))[0] if self.fiches else None
 
     def features(self) -> dict[str, float]:
+        # a fiche covering several posts of the other referential is evidence shared among them:
+        # it is divided between them, and so is the overlap of ROME items it makes
+        share = 1.0 / self.crowd if self.crowd > 1 else 1.0
         return {
-            "fiche": max((s for _, s in self.fiches), default=0.0),
+            "fiche": max((s for _, s in self.fiches), default=0.0) * share,
             "esco": max((s for *_, s in self.esco), default=0.0),
             "domain": max((s for _, s in self.domains), default=0.0),
             "title": self.title,
-            "overlap": self.overlap,
+            "overlap": self.overlap * share,
             "level_gap": float(self.level_gap or 0),
             "level_unknown": 1.0 if self.level_gap is None else 0.0,
             "same_sector": 1.0 if self.same_sector else 0.0,
@@ -116,6 +125,16 @@ class TitleIndex:
         return found
 
 
+def crowd(facts: Facts, fiche: str, referential: str) -> int:
+    """How many posts of ``referential`` the fiche is linked to: distinct titles once grade marks
+    are left out, so a post printed in two sections, or the rungs of a numbered series, count
+    once. A fiche that covers several posts of a referential cannot single out one of them as the
+    same occupation (M1402 covers three generic CCI posts)."""
+    keys = {title_key(facts.jobs[j].label) for j in facts.by_fiche.get(fiche, ())
+            if j in facts.jobs and facts.jobs[j].referential == referential}
+    return len(keys)
+
+
 def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
     """Every job of another referential with some evidence of being ``job``'s occupation."""
     me = facts.jobs[job]
@@ -170,6 +189,9 @@ def candidates(facts: Facts, titles: TitleIndex, job: str) -> list[Pair]:
         if me.national is not None and o.national is not None:
             p.level_gap = me.national.distance(o.national)
         p.same_sector = bool(me.sector) and me.sector == o.sector
+        best = p.best_fiche()
+        if best is not None:
+            p.crowd, p.crowd_of = crowd(facts, best, o.referential), o.referential
     return sorted(pairs.values(), key=lambda p: p.other)
 
 
@@ -202,6 +224,7 @@ class EquivalentsAnswer:
 
 _WORDS = {
     "fr": {"fiche": "fiche ROME commune {code} « {title} »",
+           "crowd": " (fiche de {n} postes de {ref} : preuve partagée entre eux)",
            "esco": "fiches {c1} et {c2} réunies par l'occupation ESCO « {esco} »",
            "domain": "même domaine ROME {domain}",
            "same_title": "même intitulé", "close_title": "intitulés proches",
@@ -209,6 +232,7 @@ _WORDS = {
            "level": "niveau national {a} et {b}", "unknown": "niveau national {a} et {b}",
            "sector": "même secteur"},
     "en": {"fiche": "shared ROME fiche {code} « {title} »",
+           "crowd": " (a fiche of {n} posts of {ref}: evidence shared among them)",
            "esco": "fiches {c1} and {c2} joined by the ESCO occupation « {esco} »",
            "domain": "same ROME domaine {domain}",
            "same_title": "same title", "close_title": "similar titles",
@@ -222,10 +246,13 @@ def explain(facts: Facts, pair: Pair, lang: str = "fr") -> str:
     """The evidence of a pair in words, strongest first."""
     w = _WORDS[lang]
     parts = []
+    best = pair.best_fiche()
     for fiche, _ in sorted(pair.fiches, key=lambda x: -x[1])[:2]:
         f = facts.fiches.get(fiche)
         if f is not None:
-            parts.append(w["fiche"].format(code=f.code, title=f.title))
+            crowded = w["crowd"].format(n=pair.crowd, ref=pair.crowd_of) \
+                if fiche == best and pair.crowd > 1 else ""
+            parts.append(w["fiche"].format(code=f.code, title=f.title) + crowded)
     if not pair.fiches and pair.esco:
         f1, f2, esco, _ = max(pair.esco, key=lambda x: x[3])
         parts.append(w["esco"].format(c1=facts.fiches[f1].code if f1 in facts.fiches else f1,
@@ -294,23 +321,50 @@ def one_rung_per_ladder(facts: Facts, me: JobFacts, rows: list[Equivalent]) -> l
     return [e for e in rows if e.job.iri not in dropped]
 
 
-def equivalents(facts: Facts, titles: TitleIndex, job: str, *, lang: str = "fr",
-                threshold: float | None = None, limit: int | None = None) -> EquivalentsAnswer:
-    """The jobs of other referentials scoring at least the threshold, best first."""
-    cut = THRESHOLD if threshold is None else threshold
+def _rows(facts: Facts, pairs: list[Pair], cut: float, lang: str) -> list[Equivalent]:
     rows = []
-    for p in candidates(facts, titles, job):
+    for p in pairs:
         s = score(p.features())
         if s >= cut:
             rows.append(Equivalent(facts.jobs[p.other], round(s, 3), p, explain(facts, p, lang)))
     rows.sort(key=lambda e: (-e.score, e.job.label, e.job.iri))
+    return one_rung_per_ladder(facts, facts.jobs[pairs[0].job], rows) if rows else rows
+
+
+def equivalents(facts: Facts, titles: TitleIndex, job: str, *, lang: str = "fr",
+                threshold: float | None = None, limit: int | None = None) -> EquivalentsAnswer:
+    """The jobs of other referentials scoring at least the threshold, best first."""
+    cut = THRESHOLD if threshold is None else threshold
+    rows = _rows(facts, candidates(facts, titles, job), cut, lang)
     me = facts.jobs[job]
-    rows = one_rung_per_ladder(facts, me, rows)
     closest = [(facts.fiches[link.fiche].code, facts.fiches[link.fiche].title)
                for link in me.links if link.fiche in facts.fiches]
     return EquivalentsAnswer(me, rows[:limit] if limit else rows, closest)
 
 
+def either_way(facts: Facts, titles: TitleIndex, job: str, *,
+               lang: str = "fr") -> list[Equivalent]:
+    """The jobs of other referentials that are ``job``'s occupation (``equivalents``), then those
+    whose own answer shows ``job``: a shared fiche may single out ``job`` among the posts of its
+    referential without singling out the other among the posts of its own (M1304 covers one CCI
+    post, Manager II, and two Missions locales posts). A move between two jobs is one step of
+    the same occupation whichever of them names the other (``paths``)."""
+    pairs = candidates(facts, titles, job)
+    rows = _rows(facts, pairs, THRESHOLD, lang)
+    shown = {e.job.iri for e in rows}
+    mine = facts.jobs[job].referential
+    for p in pairs:
+        best = p.best_fiche()
+        if p.other in shown or best is None:
+            continue
+        back = replace(p, crowd=crowd(facts, best, mine), crowd_of=mine)
+        s = score(back.features())
+        if s >= THRESHOLD:
+            rows.append(Equivalent(facts.jobs[p.other], round(s, 3), back,
+                                   explain(facts, back, lang)))
+    return rows
+
+
 __all__ = ["FEATURES", "INTERCEPT", "THRESHOLD", "WEIGHTS", "Equivalent", "EquivalentsAnswer",
-           "Pair", "TitleIndex", "candidates", "equivalents", "explain", "one_rung_per_ladder",
-           "score"]
+           "Pair", "TitleIndex", "candidates", "crowd", "either_way", "equivalents", "explain",
+           "one_rung_per_ladder", "score"]
