@@ -156,8 +156,13 @@ def _cases(path: Path, problems: _Problems) -> list[dict[str, Any]] | None:
 def _keys(case: dict[str, Any], required: set[str], where: str, problems: _Problems) -> bool:
     missing = required - case.keys()
     unknown = case.keys() - required - {"batch"}  # optional: when the case was written
-    if "batch" in case and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(case["batch"])):
-        problems.add(where, f"batch {case['batch']!r} is not a date YYYY-MM-DD")
+    # A batch is the date it was judged; a later batch of the same day adds one lowercase letter.
+    if "batch" in case and not re.fullmatch(r"\d{4}-\d{2}-\d{2}[a-z]?", str(case["batch"])):
+        problems.add(
+            where,
+            f"batch {case['batch']!r} is not a date YYYY-MM-DD, "
+            "optionally followed by one lowercase letter (e.g. 2026-12-07b)",
+        )
     if missing:
         problems.add(where, f"missing keys {sorted(missing)}")
     if unknown:
@@ -460,6 +465,10 @@ def _case(document: dict[str, Any], key: str, value: str) -> dict[str, Any]:
     return next(case for case in document["cases"] if case[key] == value)
 
 
+def _bad_batch(document: dict[str, Any]) -> None:
+    document["cases"][0]["batch"] = "2026-12-07B"
+
+
 def _unknown_equivalent(document: dict[str, Any]) -> None:
     _case(document, "job", "cci-2015/charge-d-accueil")["equivalents"][0]["job"] = (
         "tp-cagea/no-such-job"
@@ -536,6 +545,7 @@ def _gap_also_not_gap(document: dict[str, Any]) -> None:
 BROKEN: list[tuple[str, Mutation, str]] = [
     ("equivalents.yaml", _unknown_equivalent, "unknown job 'tp-cagea/no-such-job'"),
     ("equivalents.yaml", _bad_split, "split 'validation' is not one of"),
+    ("equivalents.yaml", _bad_batch, "batch '2026-12-07B' is not a date YYYY-MM-DD"),
     ("equivalents.yaml", _split_against_rule, "breaks the split rule"),
     ("equivalents.yaml", _equivalent_also_related, "both in equivalents and in related"),
     ("equivalents.yaml", _same_referential, "of the same referential"),
