@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -320,9 +322,40 @@ def test_a_kept_dot_process_draws_as_a_new_one_and_starts_again_when_it_fails() 
         with pytest.raises(ExternalError, match="dot failed"):
             drawer.svg("digraph { a -> ")
         assert drawer.svg(text) == expected  # and it draws again after
+        for n in range(40):  # graph after graph, each a whole SVG document of its own
+            drawn = drawer.svg(f'digraph g{n} {{ a -> b{n}; b{n} -> c [label="{"x" * n}"] }}')
+            assert drawn.startswith("<?xml") and f"<title>g{n}</title>" in drawn
+            assert f"b{n}" in sanitize(drawn) and drawn.count("</svg>") == 1
     finally:
         drawer.close()
     assert drawer._process is None
+
+
+def test_a_kept_dot_process_drops_a_newline_written_apart_from_its_drawing(
+        tmp_path: Path) -> None:
+    """A drawing's last newline that comes apart from it (read at the start of the next
+    drawing) is no part of that next drawing: each one is a whole SVG document."""
+    from jobgraph.drawing import Dot
+
+    fake = tmp_path / "dot"  # draws each line it reads, and writes the newline late, alone
+    fake.write_text(f"#!{sys.executable}\n" + textwrap.dedent("""\
+        import sys, time
+        for n, line in enumerate(sys.stdin):
+            sys.stdout.write('<?xml version="1.0"?>\\n<svg xmlns="http://www.w3.org/2000/svg">'
+                             f'<title>g{n}</title></svg>')
+            sys.stdout.flush()
+            time.sleep(0.05)
+            sys.stdout.write("\\n")
+            sys.stdout.flush()
+        """))
+    fake.chmod(0o755)
+    drawer = Dot(str(fake), timeout=5.0)
+    try:
+        for n in range(3):
+            drawn = drawer.svg(f"digraph g{n} {{ a -> b }}")
+            assert drawn.startswith("<?xml") and f"<title>g{n}</title>" in sanitize(drawn)
+    finally:
+        drawer.close()
 
 
 def test_svg_sanitizer_keeps_the_drawing_and_drops_the_rest() -> None:

@@ -209,7 +209,9 @@ class Dot:
             if not chunk:
                 raise ValueError("dot stopped")
             out += chunk
-        return out.decode("utf-8")
+        # dot may write a drawing's last newline apart from it: that byte is read at the start
+        # of the next drawing, where it is no part of the SVG (an XML declaration comes first)
+        return out.decode("utf-8").strip() + "\n"
 
     def _stop(self) -> None:
         p, self._process = self._process, None
