@@ -247,16 +247,23 @@ def gap(site: Site, source: str, target: str, lang: str) -> JSON:
             "answer": answer(site, "competence-gap", {"from": a, "to": b}, lang)}
 
 
+def career_graph(site: Site, lang: str) -> Any:
+    """The steps between jobs (``paths.Graph``), made once per version of the data and language,
+    each job's steps when first asked for."""
+    from ..careers.answers import facts_for
+    from ..paths import Graph
+
+    facts, titles = facts_for(site.backend, lang)
+    return site.memo(f"career-graph-{lang}", lambda: Graph.from_facts(facts, titles, lang))
+
+
 def career_path(site: Site, source: str, target: str, lang: str) -> tuple[JSON, Any]:
     """The best paths from ``source`` to ``target``, and the answer (``paths.find_paths``'s,
     with the graph of steps made once per version of the data instead of once per request)."""
-    from ..careers.answers import facts_for
-    from ..paths import Graph, find_paths
+    from ..paths import find_paths
 
     a, b = job_by_name(site, source), job_by_name(site, target)
-    facts, titles = facts_for(site.backend, lang)
-    graph = site.memo(f"career-graph-{lang}", lambda: Graph.from_facts(facts, titles, lang))
-    found = find_paths(site.backend, str(a), str(b), lang=lang, graph=graph)
+    found = find_paths(site.backend, str(a), str(b), lang=lang, graph=career_graph(site, lang))
     w = WORDS[lang]
 
     def person(j: str) -> JSON:
@@ -483,10 +490,17 @@ def warm(site: Site) -> None:
         for code in codes:
             cached(site, rome, code, "fr")
         log.info("jobgraph: competence gaps and %d ROME fiches' pages ready", len(codes))
+        # every job's steps (its equivalents, its ROME moves): a path's first question on a job
+        # would otherwise make them (tens of milliseconds a job)
+        for lang in ("fr", "en"):
+            graph = career_graph(site, lang)
+            for j in list(graph.facts.jobs)[:WARM_JOBS]:
+                graph.weighted(j)
+        log.info("jobgraph: career paths' steps ready")
     except Exception:  # the pages compute it again on demand, and say what fails
         log.exception("warming the caches failed")
 
 
-__all__ = ["ANSWERS_KEPT", "WARM_JOBS", "answer", "cached", "career_path", "gap", "job",
-           "job_answer", "job_summary", "page_of", "referential", "referentials", "rome", "search",
-           "table_json", "validation", "warm", "warm_gaps"]
+__all__ = ["ANSWERS_KEPT", "WARM_JOBS", "answer", "cached", "career_graph", "career_path", "gap",
+           "job", "job_answer", "job_summary", "page_of", "referential", "referentials", "rome",
+           "search", "table_json", "validation", "warm", "warm_gaps"]
