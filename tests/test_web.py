@@ -467,3 +467,27 @@ def test_kept_values_are_bounded_and_per_version() -> None:
     version[0] = "b"
     site.kept("svg", "x", lambda: made.append("x2") or "x2", size=2)
     assert made[-1] == "x2"
+
+
+def test_an_answer_table_escapes_every_text_and_attribute() -> None:
+    from jobgraph.web.tables import table_html
+
+    evil = '"><script>alert(1)</script>'
+    answer = {"question": "q", "fallbacks": 0, "columns": [
+        {"name": "job", "header": "Emploi <b>", "names": "jobLabel", "namedBy": None,
+         "detail": False},
+        {"name": "jobLabel", "header": "x", "names": None, "namedBy": "job", "detail": False},
+        {"name": "why", "header": "Pourquoi", "names": None, "namedBy": None, "detail": True}],
+        "rows": [{"job": {"text": evil, "page": "/job/a/b?x=1&y=2", "lang": "en"},
+                  "jobLabel": {"text": evil}, "why": {"text": "a & b", "fallback": True}}]}
+    words = {"no_rows": "rien", "no_english": "pas d'anglais", "row": "ligne", "rows": "lignes",
+             "fallback_note": "note", "details": "Détails"}
+    page = str(table_html(answer, "Légende <i>", lang="fr", words=words,
+                          url=lambda p, **_: p + "&lang=en"))
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert 'title="&#34;&gt;&lt;script&gt;' in page  # the named label, as an attribute
+    assert 'href="/job/a/b?x=1&amp;y=2&amp;lang=en"' in page and ' lang="en"' in page
+    assert "a &amp; b" in page and page.count('class="fallback"') == 1  # under "details" only
+    assert page.count("<table") == 2 and "<summary>Détails</summary>" in page
+    assert str(table_html({**answer, "rows": []}, lang="fr", words=words,
+                          url=str)) == '<p class="empty">rien</p>\n'

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import ExternalError, UsageError
 from ..names import UnknownJob
-from . import models, views
+from . import models, tables, views
 from .i18n import LANGS, WORDS
 from .site import Site
 from .svg import sanitize
@@ -111,6 +111,7 @@ class Pages:
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)
+        self.env.globals["table"] = tables.table
 
     def render(self, request: Request, template: str, data: Any, *, lang: str,
                status: int = 200, title: str = "", **extra: Any) -> HTMLResponse:
