@@ -14,7 +14,7 @@ import pytest
 from jobgraph.backends import OxigraphBackend, RdflibBackend
 from jobgraph.build import ensure_store
 from jobgraph.search import index as ix
-from jobgraph.search import text
+from jobgraph.search import meaning, text
 from jobgraph.search.batch import Accuracy, InputError, code_all, read_items
 from jobgraph.search.engine import Engine, as_dict
 from util import run
@@ -197,6 +197,19 @@ def test_texts_that_name_nothing_get_a_reason(engine: Engine, query: str, reason
     assert not answer.fiches and not answer.jobs and answer.reason.startswith(reason)
 
 
+def test_a_batch_embeds_at_once_and_answers_as_one_by_one(engine: Engine) -> None:
+    titles = ["hôtesse d'acceuil", "compta fournisseurs", "opérateur de studio", "Comptable"]
+    batch = engine.embed(titles)
+    assert batch.shape == (4, meaning.DIM)
+    assert abs(float(batch[0] @ batch[0]) - 1) < 1e-5  # unit vectors: a product is a cosine
+    for t, v in zip(titles, batch, strict=True):
+        assert as_dict(engine.search(t, vector=v)) == as_dict(engine.search(t))
+    # the meaning ranks what the words found; with its weights at 0 it is not asked at all
+    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0)
+    assert not lexical.uses_meaning
+    assert lexical.search("compta fournisseurs").fiches[0].code == "M1203"
+
+
 # --- the cache -----------------------------------------------------------------------------------
 
 class NoBackend:
@@ -223,6 +236,34 @@ def test_index_is_cached_and_a_data_change_rebuilds_it(tmp_path: Path) -> None:
     changed = small_source()
     changed.fiches["M1203"] = "Comptable général"
     assert changed.digest() != src.digest()
+
+
+def test_a_new_index_embeds_only_the_titles_it_does_not_have(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    first = ix.build(small_source(), ix.cache_key("data-1"))
+    ix.save(first, tmp_path)
+    known = ix.known_vectors(tmp_path)
+    assert set(known) == set(first.embedded)
+    asked: list[str] = []
+    embed = meaning.embed
+
+    def counting(texts: list[str]) -> Any:
+        asked.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(meaning, "embed", counting)
+    changed = small_source()
+    changed.appellations["M1203"].append("Aide-comptable")
+    again = ix.build(changed, ix.cache_key("data-2"), known)
+    assert asked == ["Aide-comptable"]  # the rest was in the previous index
+    fresh = ix.build(changed)
+    assert np.array_equal(again.vectors, fresh.vectors)
+    assert np.array_equal(again.fiche_vectors, fresh.fiche_vectors)
+    # another model's embeddings are not taken
+    monkeypatch.setattr(meaning, "model_id", lambda: "another model")
+    assert ix.known_vectors(tmp_path) == {}
 
 
 def test_a_broken_cache_is_not_used(tmp_path: Path) -> None:
@@ -374,6 +415,29 @@ def test_search_command_ranks_reception_first(store: Path) -> None:
     assert "[cci-2015, level III, national 4]" in jobs
     cached = list((store / "cache").glob("search-*"))
     assert len(cached) == 1 and (cached[0] / "meta.json").exists()
+
+
+def test_meaning_finds_a_fiche_that_shares_no_word_with_the_title(store: Path) -> None:
+    # a dev title of evaluation/search-titles.csv (an ESCO label): no word of it, stemmed, is
+    # in a title of H2105 (« Agent / Agente de production en industrie alimentaire », « Ouvrier /
+    # Ouvrière de fabrication de jus de fruits … »); its meaning is near theirs
+    import numpy as np
+
+    from jobgraph.search import manifest_key, open_engine
+    from jobgraph.workspace import Workspace
+
+    ws = Workspace(store)
+    found = open_engine(OxigraphBackend.open(ws.db), ws.cache,
+                        data_key=manifest_key(ws.read_manifest()))
+    title = ("fabricant de boissons non alcoolisées/fabricante de boissons non "
+             "alcoolisées")
+    idx = found.index
+    stems = {text.stem(w) for w in idx.analyser.base_words(title)}
+    for e in np.flatnonzero(idx.entry_fiche == idx.fiche("H2105")):
+        assert not stems & {text.stem(w) for w in idx.analyser.base_words(idx.entries[e])}
+    assert found.search(title).fiches[0].code == "H2105"
+    words_alone = Engine(idx, meaning_weight=0, fiche_meaning_weight=0)
+    assert words_alone.search(title).fiches[0].code != "H2105"
 
 
 def test_search_json(store: Path) -> None:

@@ -10,10 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from ..errors import UsageError
 from .engine import Answer, Engine
 
 MAX_TEXT = 1000  # characters: a longer "title" is a pasted document, not a title
+CHUNK = 256  # titles embedded together
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CODES = re.compile(r"[\s,;|]+")
 
@@ -167,19 +171,27 @@ class Accuracy:
 def code_all(engine: Engine, items: list[Item], *, top: int = 5,
              jobs: int = 5) -> Iterator[Coded]:
     """Each item's answer, in input order; a blank or unreadable line gets an empty answer with
-    the reason."""
+    the reason. The titles are embedded ``CHUNK`` at a time (one call of the model for many
+    titles is faster than one a title), each chunk when its first line is reached."""
     from ..namespaces import iri
 
-    for item in items:
+    vectors: dict[int, npt.NDArray[np.float32]] = {}
+    for n, item in enumerate(items):
         if item.problem:
             yield Coded(item, Answer(item.text, [], reason=item.problem))
             continue
+        if engine.uses_meaning and n not in vectors:
+            vectors.clear()
+            chunk = [k for k in range(n, min(n + CHUNK, len(items))) if not items[k].problem]
+            vectors.update(zip(chunk, engine.embed([items[k].text for k in chunk]),
+                               strict=True))
         leave = []
         for spec in item.leave_out:
             ref, _, ident = spec.partition("/")
             if ref and ident:
                 leave.append(str(iri(ref, "job", ident)))
-        yield Coded(item, engine.search(item.text, top=top, jobs=jobs, exclude=leave))
+        yield Coded(item, engine.search(item.text, top=top, jobs=jobs, exclude=leave,
+                                        vector=vectors.get(n)))
 
 
 __all__ = ["Accuracy", "Coded", "InputError", "Item", "code_all", "read_items"]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from . import text
+from . import meaning, text
 from .index import Index, Job
 
 Vector = npt.NDArray[np.float64]
+Matrix = npt.NDArray[np.float32]
 
 # Weights of the two lexical signals of a title (chosen on the dev split of
 # evaluation/search-titles.csv: see README, Search): whole words (stems) and character trigrams
@@ -29,6 +30,12 @@ RELATION_WEIGHT = {"exactMatch": 1.0, "closeMatch": 0.9, "narrowMatch": 0.7, "br
 # a fiche's score adds this share of its second-best title: a fiche where several titles match
 # is a safer answer than one with a single lucky title
 SECOND_WEIGHT = 0.1
+# the meaning signal (multilingual-e5-small: the cosine of the text's embedding and each
+# title's): a fiche's meaning score is ranked as its words are (best title, second best, the
+# fiches of jobs whose labels are near) and added at this weight, and its title with its domaine
+# at the second; each cosine spread from the median title's (0) to the nearest's (1). Chosen on
+# the dev split like the weights above (README, Search)
+MEANING_WEIGHT, FICHE_MEANING_WEIGHT = 1.0, 0.25
 # typo repair: the largest edit distance accepted for a word of the query unknown to the index
 MAX_EDITS = ((5, 1), (40, 2))  # up to 5 letters: 1 edit; up to 40: 2; longer: no job word
 # characters of a text read: a title is short; a pasted page is read up to here, not further
@@ -76,13 +83,18 @@ class Engine:
 
     def __init__(self, index: Index, *, word_weight: float = WORD_WEIGHT,
                  gram_weight: float = GRAM_WEIGHT, job_link_weight: float = JOB_LINK_WEIGHT,
-                 second_weight: float = SECOND_WEIGHT, doc_weight: float = DOC_WEIGHT) -> None:
+                 second_weight: float = SECOND_WEIGHT, doc_weight: float = DOC_WEIGHT,
+                 meaning_weight: float = MEANING_WEIGHT,
+                 fiche_meaning_weight: float = FICHE_MEANING_WEIGHT) -> None:
         self.index = index
         self.word_weight = word_weight
         self.gram_weight = gram_weight
         self.job_link_weight = job_link_weight
         self.second_weight = second_weight
         self.doc_weight = doc_weight
+        self.meaning_weight = meaning_weight
+        self.fiche_meaning_weight = fiche_meaning_weight
+        self._vectors: tuple[Matrix, Matrix] | None = None  # the index's, as single floats
         self._vocab_list = sorted(index.vocabulary)
         self._job_pos = {j.iri: k for k, j in enumerate(index.jobs)}
         self._code_pos = {c: i for i, c in enumerate(index.codes)}
@@ -174,14 +186,63 @@ class Engine:
         top = float(s.max())
         return s / top if top > 0 else None
 
-    def scores(self, ws: list[str], exclude: Collection[str] = ()) -> tuple[Vector, Vector, Vector]:
-        """Scores of every indexed title, every fiche and every job (by its labels)."""
+    @property
+    def uses_meaning(self) -> bool:
+        """Whether the meaning signal counts (it does unless its weights are 0)."""
+        return bool(self.meaning_weight or self.fiche_meaning_weight)
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """The embeddings of texts to search, each read as its first gender form like the
+        indexed titles (a batch is embedded at once, faster than one by one); a row is what
+        ``search(..., vector=)`` takes."""
+        return meaning.embed([text.gender_forms(t[:MAX_TEXT])[0] for t in texts])
+
+    def meaning_scores(self, vector: npt.NDArray[np.float32],
+                       exclude: Collection[int] = ()) -> tuple[Vector, Vector, Vector]:
+        """Each indexed title's nearness in meaning to the text whose embedding is ``vector``,
+        each fiche's meaning score (weighted: what ``scores`` adds) and each job's nearest
+        label.
+
+        A cosine of E5 lies between about 0.75 (unrelated titles) and 1, so each is spread from
+        the median title's (0) to the nearest title's (1), below the median 0: on the scale of
+        the lexical signals, which run from 0 to their best title's 1. The fiche then takes
+        its best title, a share of its second and the fiches of jobs whose labels are near
+        (``fiche_scores``), as the lexical side does, plus the nearness of its title with its
+        domaine.
+        """
+        if self._vectors is None:
+            self._vectors = (self.index.vectors.astype(np.float32),
+                             self.index.fiche_vectors.astype(np.float32))
+        entries, fiches = self._vectors
+        entry = spread(entries @ vector)
+        fiche, job_best = self.fiche_scores(entry, exclude)
+        fiche = self.meaning_weight * fiche
+        if self.fiche_meaning_weight and len(fiches):
+            fiche = fiche + self.fiche_meaning_weight * spread(fiches @ vector)
+        return entry, fiche, job_best
+
+    def scores(self, ws: list[str], exclude: Collection[str] = (),
+               vector: npt.NDArray[np.float32] | None = None) -> tuple[Vector, Vector, Vector]:
+        """Scores of every indexed title, every fiche and every job (by its labels): by the
+        words ``ws``, and by meaning too when ``vector`` (the text's embedding) is given."""
         entry = self.entry_scores(ws)
         skip = [self._job_pos[j] for j in exclude if j in self._job_pos]
         fiche, job_best = self.fiche_scores(entry, skip)
         if self.doc_weight:
             fiche = fiche + self.doc_weight * self.doc_scores(ws)
+        if vector is not None and self.uses_meaning:
+            entry, fiche, job_best = self._with_meaning(entry, fiche, job_best, vector, skip)
         return entry, fiche, job_best
+
+    def _with_meaning(self, entry: Vector, fiche: Vector, job_best: Vector,
+                      vector: npt.NDArray[np.float32],
+                      skip: Collection[int]) -> tuple[Vector, Vector, Vector]:
+        """The lexical scores with the meaning's added, titles, fiches and jobs alike (a
+        title's score stays between 0 and 1: the weighted mean of its words and its meaning)."""
+        near, by_meaning, job_near = self.meaning_scores(vector, skip)
+        both = self.word_weight + self.gram_weight + self.meaning_weight
+        return ((entry + self.meaning_weight * near) / (both or 1.0), fiche + by_meaning,
+                job_best + self.meaning_weight * job_near)
 
     def fiche_scores(self, entry: Vector, exclude: Collection[int] = ()) -> tuple[Vector, Vector]:
         """Each fiche's score: its best title, a share of its second best, and what the labels of
@@ -212,8 +273,10 @@ class Engine:
         return best, job_best
 
     def search(self, query: str, *, top: int = 5, jobs: int = 10,
-               exclude: Collection[str] = ()) -> Answer:
-        """The fiches and jobs ``query`` names, best first."""
+               exclude: Collection[str] = (),
+               vector: npt.NDArray[np.float32] | None = None) -> Answer:
+        """The fiches and jobs ``query`` names, best first. ``vector`` is the query's embedding
+        when the caller has it (``embed``, for a batch); otherwise it is made here."""
         if not query.strip():
             return Answer(query, [], reason="empty text")
         code = query.strip().upper()
@@ -229,6 +292,13 @@ class Engine:
         if float(fiche.max(initial=0.0)) <= 0 and float(job_best.max(initial=0.0)) <= 0:
             answer.reason = "no indexed title shares a word or a part of a word with the text"
             return answer
+        lexical_jobs = job_best
+        if self.uses_meaning:
+            # meaning ranks what words found: a text that shares nothing with any title (above)
+            # is not answered by the nearest embedding, which any string has
+            if vector is None:
+                vector = self.embed([query])[0]
+            entry, fiche, job_best = self._with_meaning(entry, fiche, job_best, vector, skip)
         idx = self.index
         order = [int(i) for i in np.lexsort((np.arange(len(fiche)), -fiche))[:top]
                  if fiche[i] > 0]
@@ -242,7 +312,7 @@ class Engine:
                        and entry[e] > 0]
             hit = FicheHit(idx.codes[i], idx.fiche_titles[i], round(float(fiche[i]) / scale, 3),
                            matched)
-            hit.jobs = [idx.jobs[k].short for k in np.flatnonzero(job_best > 0.5)
+            hit.jobs = [idx.jobs[k].short for k in np.flatnonzero(lexical_jobs > 0.5)
                         if any(c == idx.codes[i] for c, _ in idx.jobs[k].links)]
             answer.fiches.append(hit)
         answer.jobs = self._jobs(entry, job_best, order, fiche, scale, jobs, skip)
@@ -303,6 +373,17 @@ class Engine:
         return [h.job.iri for h in self.search(spec, top=5, jobs=n).jobs]
 
 
+def spread(cosines: npt.NDArray[np.float32]) -> Vector:
+    """Cosines spread from the median's 0 to the highest's 1 (below the median: 0)."""
+    s = cosines.astype(np.float64)
+    if not len(s):
+        return s
+    mid, top = float(np.median(s)), float(s.max())
+    if top <= mid:
+        return np.zeros_like(s)
+    return np.clip((s - mid) / (top - mid), 0.0, None)
+
+
 def as_dict(answer: Answer) -> dict[str, Any]:
     """The answer as plain data (what the JSON output and the web application show)."""
     return {
@@ -320,4 +401,4 @@ def as_dict(answer: Answer) -> dict[str, Any]:
     }
 
 
-__all__ = ["Answer", "Engine", "FicheHit", "JobHit", "as_dict", "text"]
+__all__ = ["Answer", "Engine", "FicheHit", "JobHit", "as_dict", "spread", "text"]

