@@ -97,7 +97,8 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OxigraphBac
     backend = OxigraphBackend.open(db)
     ws = Workspace(store)
     return store, backend, open_engine(backend, ws.cache,
-                                       data_key=manifest_key(ws.read_manifest()))
+                                       data_key=manifest_key(ws.read_manifest()),
+                                       data_dir=DATA)
 
 
 @pytest.mark.parametrize("job,code", [
@@ -140,7 +141,8 @@ def test_index_is_cached_in_the_store(shipped: tuple[Path, OxigraphBackend, Engi
     cached = list((store / "cache").glob("search-*"))
     assert len(cached) == 1
     ws = Workspace(store)
-    again = open_engine(backend, ws.cache, data_key=manifest_key(ws.read_manifest()))
+    again = open_engine(backend, ws.cache, data_key=manifest_key(ws.read_manifest()),
+                        data_dir=DATA)
     assert again.index.codes == engine.index.codes
     assert again.index.entries == engine.index.entries
 

@@ -205,8 +205,9 @@ def signals(engine: Engine, job: JobText, neighbours: Neighbours | None = None) 
     entry = np.zeros(len(idx.entries))
     if labels:
         best = np.zeros(n)
-        # each label by its words and its meaning, as `jobgraph search` reads a title
-        vectors = engine.embed(labels) if engine.uses_meaning else [None] * len(labels)
+        # each label by its words and its meaning, as `jobgraph search` reads a title (a job's
+        # labels are indexed titles: their embeddings are the index's own rows)
+        vectors = engine.vectors_for(labels)
         for label, vector in zip(labels, vectors, strict=True):
             ws, _ = engine.read(label)
             if not ws:
