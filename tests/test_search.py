@@ -277,6 +277,7 @@ def test_without_the_model_search_ranks_by_words_and_says_why(
     import sys
 
     caplog.set_level("WARNING", logger="jobgraph")
+    monkeypatch.delenv("JOBGRAPH_MEANING", raising=False)
     if cause == "env":
         monkeypatch.setenv("JOBGRAPH_MEANING", "off")
     elif cause == "cpu":
@@ -350,7 +351,7 @@ def test_index_is_cached_and_a_data_change_rebuilds_it(tmp_path: Path) -> None:
     again = ix.open_index(NoBackend(), tmp_path, data_key="data-1")
     assert again.entries == ix.build(src).entries and again.key == key
     assert Engine(again).search("compta fournisseurs").fiches[0].code == "M1203"
-    assert [p.name for p in tmp_path.iterdir()] == [f"search-{key}"]
+    assert [p.name for p in tmp_path.iterdir()] == [ix.folder_name(key)]
     # another data key is another index: with no cache for it, the backend is read
     with pytest.raises(AssertionError, match="backend was read"):
         ix.open_index(NoBackend(), tmp_path, data_key="data-2")
@@ -460,7 +461,7 @@ def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatc
 def test_a_broken_cache_is_not_used(tmp_path: Path) -> None:
     key = ix.cache_key("data-1")
     ix.save(ix.build(small_source(), key), tmp_path)
-    (tmp_path / f"search-{key}" / "meta.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / ix.folder_name(key) / "meta.json").write_text("{not json", encoding="utf-8")
     assert ix.load(tmp_path, key) is None
 
 
@@ -510,7 +511,7 @@ def test_an_endpoint_index_is_keyed_by_what_it_returns(tmp_path: Path) -> None:
                  'WHERE { GRAPH ?g { ?f skos:notation "M1601" ; skos:prefLabel ?t } }')
     changed = ix.open_index(backend, tmp_path)
     assert changed.key != first.key
-    assert [p.name for p in tmp_path.iterdir()] == [f"search-{changed.key}"]
+    assert [p.name for p in tmp_path.iterdir()] == [ix.folder_name(changed.key)]
 
 
 @pytest.mark.server

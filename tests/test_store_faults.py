@@ -665,7 +665,7 @@ def test_a_truncated_search_index_is_made_again(tmp_path: Path,
     key = ix.cache_key("data")
     ix.save(ix.build(src, key), tmp_path)
     assert ix.load(tmp_path, key) is not None
-    part = tmp_path / f"search-{key}" / "words" / "data.npy"
+    part = tmp_path / ix.folder_name(key) / "words" / "data.npy"
     part.write_bytes(part.read_bytes()[:10])
     assert ix.load(tmp_path, key) is None
     assert f"cache file {part} has 10 bytes" in caplog.text

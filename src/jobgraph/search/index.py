@@ -442,11 +442,20 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def cache_key(data_key: str, *, with_meaning: bool = True) -> str:
+def cache_key(data_key: str, *, with_meaning: bool | None = None) -> str:
     """The name of the index of ``data_key``'s data made by this code, with the embeddings of
-    this model (``with_meaning``) or without any."""
+    this model (``with_meaning``) or without any (None: with them when meaning can run here)."""
+    if with_meaning is None:
+        with_meaning = meaning.off_reason() is None
     model = meaning.model_id() if with_meaning else "words alone"
     return hashlib.sha256(f"{data_key}\0{code_version()}\0{model}".encode()).hexdigest()[:20]
+
+
+def folder_name(key: str, *, with_meaning: bool | None = None) -> str:
+    """The folder name of the index ``key`` (None: with meaning when it can run here)."""
+    if with_meaning is None:
+        with_meaning = meaning.off_reason() is None
+    return f"{_prefix(with_meaning)}{key}"
 
 
 def _prefix(index_has_meaning: bool) -> str:
