@@ -345,7 +345,7 @@ def test_a_query_meeting_corruption_says_so_and_the_next_command_rebuilds(
 
 
 def test_queries_run_under_a_memory_ceiling(shipped_store: Path, tmp_path: Path) -> None:
-    """`jobgraph search` holds ~420 MB on the shipped data when it makes its index (measured;
+    """`jobgraph search` holds ~280 MB on the shipped data when it makes its index (measured;
     a stored query ~85 MB since the derived graph); with a 100 MB ceiling the watch stops it in
     the middle with one line, exit 3, as it would stop a query that a damaged store makes grow
     without end."""
