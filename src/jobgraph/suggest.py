@@ -205,11 +205,14 @@ def signals(engine: Engine, job: JobText, neighbours: Neighbours | None = None) 
     entry = np.zeros(len(idx.entries))
     if labels:
         best = np.zeros(n)
-        for label in labels:
+        # each label by its words and its meaning, as `jobgraph search` reads a title (a job's
+        # labels are indexed titles: their embeddings are the index's own rows)
+        vectors = engine.vectors_for(labels)
+        for label, vector in zip(labels, vectors, strict=True):
             ws, _ = engine.read(label)
             if not ws:
                 continue
-            e, fiche, _ = engine.scores(ws, exclude=[job.iri])
+            e, fiche, _ = engine.scores(ws, exclude=[job.iri], vector=vector)
             entry = np.maximum(entry, e)
             best = np.maximum(best, fiche)
         out["title"] = best

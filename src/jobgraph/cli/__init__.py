@@ -129,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
     se.add_argument("--leave-out", metavar="COL", help="a CSV column of jobs "
                     "(<referential>/<id>) to leave out of the index for that line, to measure on "
                     "the graph's own labels")
+    se.add_argument("--words-only", action="store_true", help="rank by words alone: no text "
+                    "is embedded (a batch codes several times faster, a little less well: "
+                    "README, Search)")
     se.add_argument("-o", "--output", help="write to FILE (atomically)")
     se.set_defaults(func=search.cmd_search)
 

@@ -73,7 +73,8 @@ def engine(args: argparse.Namespace, backend: Backend) -> Engine:
 
     ws = Workspace(store_dir(args))
     key = None if getattr(args, "endpoint", None) else manifest_key(ws.read_manifest())
-    return open_engine(backend, ws.cache, data_key=key)
+    return open_engine(backend, ws.cache, data_key=key, data_dir=data_dir(args),
+                       words_only=bool(getattr(args, "words_only", False)))
 
 
 def suggester(args: argparse.Namespace, backend: Backend) -> Suggester:

@@ -25,14 +25,18 @@ def manifest_key(manifest: dict[str, Any] | None) -> str | None:
     return hashlib.sha256(json.dumps(manifest["digests"], sort_keys=True).encode()).hexdigest()
 
 
-def open_engine(backend: Backend, cache_dir: Path | None, *,
-                data_key: str | None = None) -> Engine:
+def open_engine(backend: Backend, cache_dir: Path | None, *, data_key: str | None = None,
+                data_dir: Path | None = None, words_only: bool = False) -> Engine:
     """The engine over ``backend``'s data, its index read from ``cache_dir`` when it is there
-    (built and written there otherwise)."""
+    (built and written there otherwise, with the ROME vectors shipped in ``data_dir`` and the
+    user's cache of embeddings); ``words_only`` ranks by words alone."""
     from .engine import Engine
     from .index import open_index
+    from .vectors import Vectors
 
-    return Engine(open_index(backend, cache_dir, data_key=data_key))
+    index = open_index(backend, cache_dir, data_key=data_key,
+                       vectors=Vectors.for_data(data_dir))
+    return Engine(index, words_only=words_only)
 
 
 __all__ = ["manifest_key", "open_engine"]

@@ -7,11 +7,16 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from ..errors import UsageError
-from .engine import Answer, Engine
+from . import meaning
+from .engine import Answer, Engine, Near
 
 MAX_TEXT = 1000  # characters: a longer "title" is a pasted document, not a title
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -164,22 +169,77 @@ class Accuracy:
                 f"{self.in_top / self.lines:.3f} ({self.in_top}); {self.empty} without answer")
 
 
+class _Ahead:
+    """The meaning a batch needs, made ahead of the line being coded: the distinct texts to
+    embed, ``meaning.CHUNK`` a call, on the worker threads, which also multiply them by the
+    index's embeddings (``Engine.nearness``: once for the chunk); at most ``window`` chunks
+    ahead (a file of a million titles does not hold a million of them), each text's kept until
+    the last line that needs it."""
+
+    def __init__(self, engine: Engine, texts: list[str | None], window: int = 4) -> None:
+        self.engine = engine
+        self.texts = texts
+        order = list(dict.fromkeys(t for t in texts if t is not None))
+        self.chunks = [order[i:i + meaning.CHUNK] for i in range(0, len(order), meaning.CHUNK)]
+        self.chunk_of = {t: i // meaning.CHUNK for i, t in enumerate(order)}
+        self.last = {t: n for n, t in enumerate(texts) if t is not None}
+        self.window = window
+        self.pending: dict[int, Future[tuple[npt.NDArray[np.float32], ...]]] = {}
+        self.submitted = 0
+        self.ready: dict[str, Near] = {}
+
+    def _submit_until(self, chunk: int) -> None:
+        while self.submitted < min(chunk + self.window, len(self.chunks)):
+            self.pending[self.submitted] = meaning.submit_many(self.chunks[self.submitted],
+                                                               self.engine.nearness)
+            self.submitted += 1
+
+    def get(self, n: int) -> Near | None:
+        """The cosines line ``n`` needs (None: it needs none, or meaning has just failed)."""
+        t = self.texts[n]
+        if t is None or not self.engine.uses_meaning:
+            return None
+        if t not in self.ready:
+            c = self.chunk_of[t]
+            try:
+                self._submit_until(c + 1)
+                titles, fiches = self.pending.pop(c).result()
+            except meaning.Unavailable as exc:
+                self.engine.turn_meaning_off(str(exc))
+                return None
+            self.ready.update(zip(self.chunks[c], zip(titles, fiches, strict=True),
+                                  strict=True))
+        vector = self.ready[t]
+        if self.last[t] == n:
+            del self.ready[t]
+        return vector
+
+
 def code_all(engine: Engine, items: list[Item], *, top: int = 5,
              jobs: int = 5) -> Iterator[Coded]:
     """Each item's answer, in input order; a blank or unreadable line gets an empty answer with
-    the reason."""
+    the reason. The texts whose meaning is asked (``Engine.needs_meaning``: not those an indexed
+    title says word for word) are embedded once each, ahead, on the worker threads, while the
+    lines before are ranked."""
     from ..namespaces import iri
 
+    leave: list[list[str]] = []
     for item in items:
-        if item.problem:
-            yield Coded(item, Answer(item.text, [], reason=item.problem))
-            continue
-        leave = []
+        out = []
         for spec in item.leave_out:
             ref, _, ident = spec.partition("/")
             if ref and ident:
-                leave.append(str(iri(ref, "job", ident)))
-        yield Coded(item, engine.search(item.text, top=top, jobs=jobs, exclude=leave))
+                out.append(str(iri(ref, "job", ident)))
+        leave.append(out)
+    ahead = _Ahead(engine, [None if item.problem else engine.needs_meaning(item.text, leave[n])
+                            for n, item in enumerate(items)])
+    for n, item in enumerate(items):
+        if item.problem:
+            yield Coded(item, Answer(item.text, [], reason=item.problem,
+                                     meaning_off=engine.meaning_off))
+            continue
+        yield Coded(item, engine.search(item.text, top=top, jobs=jobs, exclude=leave[n],
+                                        near=ahead.get(n)))
 
 
 __all__ = ["Accuracy", "Coded", "InputError", "Item", "code_all", "read_items"]

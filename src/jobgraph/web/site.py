@@ -81,6 +81,8 @@ class Site:
     # kept under; an endpoint's index lives in memory, named by what the server returns
     search_cache: Path | None = None
     search_key: Callable[[], str | None] = lambda: None
+    # the data folder whose ROME vectors the index takes (search/vectors.py)
+    search_data: Path | None = None
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict)
     # per name, its values by (version, key), the latest used last
     _lru: dict[str, OrderedDict[tuple[str, str], Any]] = field(default_factory=dict)
@@ -92,7 +94,8 @@ class Site:
         from ..search import open_engine
 
         found: Engine = self.memo("search-engine", lambda: open_engine(
-            self.backend, self.search_cache, data_key=self.search_key()))
+            self.backend, self.search_cache, data_key=self.search_key(),
+            data_dir=self.search_data))
         return found
 
     def memo(self, name: str, make: Callable[[], Any]) -> Any:
@@ -158,7 +161,7 @@ class Site:
             return manifest_key(Workspace(store_dir).read_manifest())
 
         return cls(CachedBackend(backend, version), version, validation, str(store_dir),
-                   Workspace(store_dir).cache, search_key)
+                   Workspace(store_dir).cache, search_key, data_dir)
 
     @classmethod
     def remote(cls, backend: Any, url: str, data_dir: Path | None = None) -> Site:
@@ -172,7 +175,8 @@ class Site:
             return validate_backend(backend, where=url, graphs=len(backend.graphs()),
                                     data_dir=data_dir)
 
-        return cls(CachedBackend(backend, version), version, validation, url)
+        return cls(CachedBackend(backend, version), version, validation, url,
+                   search_data=data_dir)
 
 
 __all__ = ["CACHE_SIZE", "REMOTE_TTL", "CachedBackend", "Site"]
