@@ -361,11 +361,8 @@ def test_index_is_cached_and_a_data_change_rebuilds_it(tmp_path: Path) -> None:
     assert changed.digest() != src.digest()
 
 
-@needs_model
-def test_a_new_index_embeds_only_the_texts_no_store_has_seen(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import numpy as np
-
+def _count_embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the model is asked to embed from now on, in order."""
     asked: list[str] = []
     embed = meaning.embed
 
@@ -374,6 +371,15 @@ def test_a_new_index_embeds_only_the_texts_no_store_has_seen(
         return embed(texts)
 
     monkeypatch.setattr(meaning, "embed", counting)
+    return asked
+
+
+@needs_model
+def test_a_new_index_embeds_only_the_texts_no_store_has_seen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    asked = _count_embedded(monkeypatch)
     cache = vectors.Vectors(meaning.model_id(), cache=tmp_path / "vectors")
     src = small_source()
     first = ix.build(src, ix.cache_key("data-1"), cache)
@@ -431,14 +437,7 @@ def test_with_romes_vectors_shipped_a_build_embeds_only_the_jobs_labels(
     rows, scales = vectors.quantize(meaning.embed(texts))
     shipped = tmp_path / vectors.SHIPPED
     vectors.write_shipped(shipped, texts, rows, scales)
-    asked: list[str] = []
-    embed = meaning.embed
-
-    def counting(texts: list[str]) -> Any:
-        asked.extend(texts)
-        return embed(texts)
-
-    monkeypatch.setattr(meaning, "embed", counting)
+    asked = _count_embedded(monkeypatch)
     ix.build(src, "k", vectors.Vectors(meaning.model_id(), shipped=[shipped], cache=None))
     # « Agent(e) d'accueil » is read as « Agent d'accueil », an appellation of M1601's
     assert sorted(asked) == ["Opérateur de studio", "Studio operator"]
