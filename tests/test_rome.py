@@ -345,9 +345,11 @@ def test_rome_check_without_a_rome_graph_says_so(tmp_path: Path) -> None:
     assert code == 2 and "no ROME graph" in err
 
 
-def test_rome_check_exits_1_on_an_unknown_code(tmp_path: Path) -> None:
+def test_rome_check_exits_1_on_an_unknown_code(tmp_path: Path, shipped_store: Path) -> None:
     import shutil
 
+    # a copy of the session's store: ROME's cached graph is reused, one referential is built
+    shutil.copytree(shipped_store, tmp_path / "s")
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("source.txt"))
     links = data / "missions-locales" / "rome.csv"
