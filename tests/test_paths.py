@@ -101,7 +101,7 @@ def test_best_kind_kept_between_two_jobs() -> None:
     graph = Graph.of([Step("a", "b", "mobility", "X>Y"), Step("a", "b", "proximity"),
                       Step("a", "a", "progression"), Step("a", "b", "unknown-kind")])
     assert set(graph.out("a")) == {"b"}
-    assert graph.step("a", "b").kind == "proximity"  # the cheapest kind of step
+    assert graph.out("a")["b"].kind == "proximity"  # the cheapest kind of step
     assert len(graph.between("a", "b")) == 2
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from .backends import Backend
@@ -131,9 +130,6 @@ class Graph:
             self._out[job] = found
         return found
 
-    def step(self, source: str, target: str) -> Step:
-        return self.out(source)[target]
-
     def weighted(self, job: str) -> list[tuple[str, Step, float]]:
         """``out(job)`` with each step's weight for the search (kept: a job is reached by
         many questions)."""
@@ -232,6 +228,7 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
     index: dict[str, int] = {source: 0}  # the visited part's jobs, numbered for igraph
     edges: list[tuple[int, int]] = []
     weights: list[float] = []
+    taken: list[Step] = []  # the step each edge stands for
     dist: dict[str, float] = {source: 0.0}
     heap: list[tuple[float, str]] = [(0.0, source)]
     visited: set[str] = set()
@@ -245,22 +242,21 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
             if node == target:  # a path ends there: the target's own steps are not taken
                 bound = d + SLACK
                 continue
-            for nxt, _, w in graph.weighted(node):
+            for nxt, step, w in graph.weighted(node):
                 if nxt != target and not ok(nxt):
                     continue
                 edges.append((index[node], index.setdefault(nxt, len(index))))
                 weights.append(w)
+                taken.append(step)
                 if d + w < dist.get(nxt, math.inf):
                     dist[nxt] = d + w
                     heapq.heappush(heap, (d + w, nxt))
         if target not in visited:
             return []
         everything = not heap
-        names = list(index)
-        g = igraph.Graph(n=len(names), edges=edges, directed=True)
-        cost = dict(zip(edges, weights, strict=True))
-        found = _cheapest(g, graph, names, index[target], limit=limit, weights=weights,
-                          cost=cost, bound=math.inf if everything else bound)
+        g = igraph.Graph(n=len(index), edges=edges, directed=True)
+        found = _cheapest(g, index[target], limit=limit, weights=weights, steps=taken,
+                          bound=math.inf if everything else bound)
         if everything or len(found) >= limit * 3:
             break
         bound += SLACK
@@ -268,9 +264,8 @@ def shortest_paths(steps: Iterable[Step] | Graph, source: str, target: str, *,
     return found[:limit]
 
 
-def _cheapest(g: igraph.Graph, graph: Graph, names: list[str], target: int, *, limit: int,
-              weights: list[float], cost: dict[tuple[int, int], float],
-              bound: float) -> list[CareerPath]:
+def _cheapest(g: igraph.Graph, target: int, *, limit: int, weights: list[float],
+              steps: list[Step], bound: float) -> list[CareerPath]:
     """At least ``limit`` × 3 of the cheapest loopless paths from job 0 to ``target`` no dearer
     than ``bound`` (Yen's algorithm, in igraph's C), and every path as cheap as the
     ``limit``-th: among paths of equal cost the answer does not depend on which ones the
@@ -278,13 +273,12 @@ def _cheapest(g: igraph.Graph, graph: Graph, names: list[str], target: int, *, l
     k = limit * 3
     while True:
         found, dear = [], []
-        for vpath in g.get_k_shortest_paths(0, target, k=k, mode="out", weights=weights,
-                                            output="vpath"):
-            weight = sum(cost[e] for e in pairwise(vpath))
+        for epath in g.get_k_shortest_paths(0, target, k=k, mode="out", weights=weights,
+                                            output="epath"):
+            weight = sum(weights[e] for e in epath)
             if weight > bound + 1e-9:
                 break
-            jobs = [names[v] for v in vpath]
-            found.append(CareerPath(tuple(graph.step(a, b) for a, b in pairwise(jobs))))
+            found.append(CareerPath(tuple(steps[e] for e in epath)))
             dear.append(weight)
         if len(found) < k or k >= MAX_TIED or dear[-1] > dear[limit - 1] + 1e-9:
             return found
