@@ -45,6 +45,21 @@ def shipped_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def shipped_report(shipped_store: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The validation report of the shipped data (SHACL and QC, without the OWL check), made
+    once per session on a copy of ``shipped_store`` (fresh, so not built again). Tests only
+    read it."""
+    import shutil
+
+    from jobgraph.validate import validate
+
+    store_dir = tmp_path_factory.mktemp("shipped-report") / "store"
+    shutil.copytree(shipped_store, store_dir)
+    return validate(Path(__file__).resolve().parents[1] / "data", store_dir=store_dir,
+                    reason=False)
+
+
+@pytest.fixture(scope="session")
 def web_site(shipped_store: Path) -> object:
     """The web application's Site over the shipped store (``jobgraph.web.Site``)."""
     from jobgraph.web import Site

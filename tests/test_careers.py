@@ -361,9 +361,13 @@ def test_path_figures_count_credible_and_exact_paths() -> None:
     assert len(result.failures) == 1
 
 
-def test_evaluate_command_prints_every_figure(tmp_path: Any) -> None:
+def test_evaluate_command_prints_every_figure(tmp_path: Any, shipped_store: Any) -> None:
+    import shutil
+
     from util import PROJECT, run
 
+    # a copy of the session's build, fresh: not built again
+    shutil.copytree(shipped_store, tmp_path / "store")
     code, out, err = run("evaluate", "--data", str(PROJECT / "data"), "--store",
                          str(tmp_path / "store"), "--sets", str(PROJECT / "evaluation"))
     assert code == 0, err

@@ -159,8 +159,8 @@ def test_every_shipped_acceptance_is_written_in_french_and_english_with_a_cause(
 # --- the shipped data: a quiet report -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> ValidationReport:
-    return validate(PROJECT / "data", store_dir=tmp_path_factory.mktemp("store"), reason=False)
+def shipped(shipped_report: ValidationReport) -> ValidationReport:
+    return shipped_report
 
 
 @pytest.mark.slow
