@@ -16,7 +16,6 @@ import pytest
 from rdflib import Literal, URIRef
 
 from jobgraph.backends import Backend, OxigraphBackend
-from jobgraph.build import ensure_store
 from jobgraph.checks import check_graph
 from jobgraph.errors import DataError
 from jobgraph.findings import Finding
@@ -70,16 +69,14 @@ def fiche(code: str) -> URIRef:
 
 
 @pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> OxigraphBackend:
-    # one store of the shipped data for the session (test_suggest.py uses the same folder)
-    store = tmp_path_factory.getbasetemp() / "shipped-store"
-    db, _ = ensure_store(DATA, store)
-    return OxigraphBackend.open(db)
+def backend(shipped_store: Path) -> OxigraphBackend:
+    # the session's store of the shipped data (conftest.py)
+    return OxigraphBackend.open(shipped_store / "store" / "db")
 
 
 @pytest.fixture(scope="module")
-def store_dir(backend: OxigraphBackend, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "shipped-store"
+def store_dir(shipped_store: Path) -> Path:
+    return shipped_store
 
 
 def count(backend: Backend, cls: str) -> int:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from jobgraph.backends import OxigraphBackend, RdflibBackend
-from jobgraph.build import ensure_store
 from jobgraph.search import index as ix
 from jobgraph.search import meaning, text, vectors
 from jobgraph.search.batch import Accuracy, InputError, code_all, read_items
@@ -584,11 +583,9 @@ def test_csv_columns(tmp_path: Path, engine: Engine) -> None:
 # --- the command line on the shipped data --------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    # the same store folder as test_rome.py and test_suggest.py: built once per session
-    store = tmp_path_factory.getbasetemp() / "shipped-store"
-    ensure_store(DATA, store)
-    yield store
+def store(shipped_store: Path) -> Path:
+    # the session's store of the shipped data (conftest.py), as test_rome.py and test_suggest.py
+    return shipped_store
 
 
 def test_search_command_ranks_reception_first(store: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from jobgraph.backends import OxigraphBackend
-from jobgraph.build import ensure_store
 from jobgraph.search import index as ix
 from jobgraph.search import manifest_key, open_engine
 from jobgraph.search.engine import Engine
@@ -90,11 +89,10 @@ def test_a_job_with_no_text_gets_a_ranking_without_error(small_engine: Engine) -
 # --- the shipped data ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OxigraphBackend, Engine]:
-    # the same store folder as test_rome.py and test_search.py: built once per session
-    store = tmp_path_factory.getbasetemp() / "shipped-store"
-    db, _ = ensure_store(DATA, store)
-    backend = OxigraphBackend.open(db)
+def shipped(shipped_store: Path) -> tuple[Path, OxigraphBackend, Engine]:
+    # the session's store of the shipped data (conftest.py), as test_rome.py and test_search.py
+    store = shipped_store
+    backend = OxigraphBackend.open(store / "store" / "db")
     ws = Workspace(store)
     return store, backend, open_engine(backend, ws.cache,
                                        data_key=manifest_key(ws.read_manifest()),
