@@ -171,6 +171,51 @@ def test_a_fiche_covering_several_posts_shares_its_evidence_among_them() -> None
     assert "fiche ROME commune M1402" in why and "fiche de 3 postes de b" in why
 
 
+def test_with_no_equivalent_the_nearest_related_job_of_a_comparable_level_is_shown() -> None:
+    m1204, m1205 = f"{ID}rome/metier/M1204", f"{ID}rome/metier/M1205"
+    fiches = [fiche("M1204", ("1", "Contrôler la gestion")), fiche("M1205", ("2", "Diriger"))]
+
+    def on(ref: str, ident: str, label: str, national: tuple[int, int] | None, code: str,
+           relation: str = "exactMatch") -> JobFacts:
+        return job(ref, ident, label, national, links=[Link(code, relation, "curation")])
+
+    me = on("a", "x", "Contrôleur de gestion", (6, 7), m1204)
+    daf = on("b", "d", "Directeur administratif et financier", (7, 7), m1205)  # domaine M12
+    f = facts_of(me, daf, fiches=fiches)
+    answer = equivalents(f, TitleIndex(f), me.iri)
+    # the same domaine alone is not the same occupation: under the threshold, no equivalent
+    assert answer.rows == [] and score(candidates(f, TitleIndex(f), me.iri)[0].features()) < 0.4
+    # but the nearest job of the field at a comparable level is shown, and said to be related
+    assert [r.job.iri for r in answer.related] == [daf.iri] and answer.shown == answer.related
+    assert answer.related[0].why.startswith("emploi voisin, pas la même occupation")
+    assert "même domaine ROME M12" in answer.related[0].why
+    assert "L'emploi voisin le plus proche est montré" in answer.empty_note("fr")
+    english = equivalents(f, TitleIndex(f), me.iri, lang="en")
+    assert english.related[0].why.startswith("a related job, not the same occupation")
+    # levels far apart or unknown: nothing to show
+    for national in [(3, 3), None]:
+        g = facts_of(me, on("b", "d", "Directeur administratif et financier", national, m1205),
+                     fiches=fiches)
+        assert equivalents(g, TitleIndex(g), me.iri).shown == []
+    # a similar title alone is not shown
+    twin = job("b", "t", "Contrôleur de gestion", (6, 7))
+    g = facts_of(me, twin, fiches=fiches)
+    assert equivalents(g, TitleIndex(g), me.iri).shown == []
+    # a fiche of three posts singles none of them out, here either
+    crowd = [on("b", i, label, (6, 7), m1204, "relatedMatch")
+             for i, label in (("p", "Chargé(e) de projets"), ("q", "Chargé(e) d'activité"),
+                              ("r", "Coordinateur(trice)"))]
+    g = facts_of(me, *crowd, fiches=fiches)
+    answer = equivalents(g, TitleIndex(g), me.iri)
+    assert answer.rows == [] and answer.related == []
+    assert equivalents(g, TitleIndex(g), me.iri, threshold=0.0).rows  # they are candidates
+    # when an equivalent is shown, no related row is added
+    g = facts_of(me, daf, on("c", "y", "Contrôleur de gestion", (6, 7), m1204), fiches=fiches)
+    answer = equivalents(g, TitleIndex(g), me.iri)
+    assert [r.job.label for r in answer.rows] == ["Contrôleur de gestion"]
+    assert answer.related == [] and answer.shown == answer.rows
+
+
 def test_one_rung_of_a_numbered_series_and_no_junior_rung_of_the_match() -> None:
     m = f"{ID}rome/metier/M1203"
 

@@ -135,7 +135,7 @@ def _equivalent_jobs(reader: Reader, backend: Backend, bindings: Mapping[str, No
     answer = equivalents(facts, titles, job, lang=lang)
     me = facts.jobs[job]
     rows = []
-    for e in answer.rows:
+    for e in answer.shown:
         p = e.pair
         fiches = " ".join(sorted({facts.fiches[f].code for f, _ in p.fiches if f in facts.fiches}))
         esco = " ".join(sorted({f"{facts.fiches[a].code}~{facts.fiches[b].code}"

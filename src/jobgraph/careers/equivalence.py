@@ -5,9 +5,10 @@ ROME evidence (a shared fiche, fiches an ESCO occupation joins, a shared domaine
 the strength of both links), the similarity of the titles, the overlap of the ROME items of their
 fiches, the distance of their national levels (unknown is its own feature, never 0) and the
 sector. A logistic model turns them into a score between 0 and 1; its weights and the threshold
-below which nothing is shown were fitted on the development half of the judged set
+below which no equivalent is shown were fitted on the development half of the judged set
 (evaluation/equivalents.yaml) and are written here with their figures (docs/answers.md); the
-held-out half measures them.
+held-out half measures them. When nothing reaches the threshold, the nearest related job of a
+comparable level is shown as such (``nearest_related``).
 """
 
 from __future__ import annotations
@@ -207,18 +208,27 @@ class Equivalent:
 
 @dataclass
 class EquivalentsAnswer:
-    """The equivalent jobs of ``job``, best first; when there is none, the job's closest fiches."""
+    """The equivalent jobs of ``job``, best first; when there is none, the nearest related job
+    (``nearest_related``: shown, but not the same occupation) and the job's closest fiches."""
 
     job: JobFacts
     rows: list[Equivalent]
     closest: list[tuple[str, str]]  # (code, title) of the job's own ROME fiches
+    related: list[Equivalent] = field(default_factory=list)  # only when ``rows`` is empty
+
+    @property
+    def shown(self) -> list[Equivalent]:
+        """The rows an answer shows: the equivalents, else the nearest related job."""
+        return self.rows or self.related
 
     def empty_note(self, lang: str = "fr") -> str:
         fiches = ", ".join(f"{c} « {t} »" for c, t in self.closest)
         if lang == "fr":
             return ("Aucun emploi équivalent dans les référentiels chargés."
+                    + (" L'emploi voisin le plus proche est montré." if self.related else "")
                     + (f" Fiches ROME les plus proches : {fiches}." if fiches else ""))
         return ("No equivalent job in the loaded referentials."
+                + (" The nearest related job is shown." if self.related else "")
                 + (f" Closest ROME fiches: {fiches}." if fiches else ""))
 
 
@@ -230,7 +240,8 @@ _WORDS = {
            "same_title": "même intitulé", "close_title": "intitulés proches",
            "items": "{n} compétences ROME en commun ({pct} %)",
            "level": "niveau national {a} et {b}", "unknown": "niveau national {a} et {b}",
-           "sector": "même secteur"},
+           "sector": "même secteur",
+           "nearest": "emploi voisin, pas la même occupation (sous le seuil de l'équivalence) : "},
     "en": {"fiche": "shared ROME fiche {code} « {title} »",
            "crowd": " (a fiche of {n} posts of {ref}: evidence shared among them)",
            "esco": "fiches {c1} and {c2} joined by the ESCO occupation « {esco} »",
@@ -238,7 +249,8 @@ _WORDS = {
            "same_title": "same title", "close_title": "similar titles",
            "items": "{n} ROME competences in common ({pct} %)",
            "level": "national level {a} and {b}", "unknown": "national level {a} and {b}",
-           "sector": "same sector"},
+           "sector": "same sector",
+           "nearest": "a related job, not the same occupation (below the equivalence threshold): "},
 }
 
 
@@ -331,15 +343,47 @@ def _rows(facts: Facts, pairs: list[Pair], cut: float, lang: str) -> list[Equiva
     return one_rung_per_ladder(facts, facts.jobs[pairs[0].job], rows) if rows else rows
 
 
+def nearest_related(facts: Facts, pairs: list[Pair], lang: str = "fr") -> list[Equivalent]:
+    """When no candidate reaches the threshold: the candidates with the best score among those
+    with ROME evidence (a shared fiche, an ESCO join, a shared domaine: a title alone is not
+    shown), kept when both national levels are known and at most one level apart and when their
+    shared fiche, if any, covers that post alone (``crowd``). A counsellor who finds no same
+    occupation still shows the nearest job of the same field at a comparable level (the
+    judges' « related »); a job whose best evidence is a fiche of several posts, a similar title
+    or a level that cannot be compared has none to show. Empty when the best candidate does not
+    qualify: a candidate below the job's best one is not shown in its place."""
+    if not pairs:
+        return []
+    me = facts.jobs[pairs[0].job]
+    scored = [(round(score(p.features()), 3), p) for p in pairs
+              if p.fiches or p.esco or p.domains]
+    if not scored or me.national is None:
+        return []
+    best = max(s for s, _ in scored)
+    rows = []
+    for s, p in scored:
+        other = facts.jobs[p.other]
+        if (s == best and other.national is not None
+                and me.national.distance(other.national) <= 1 and p.crowd <= 1):
+            rows.append(Equivalent(other, s, p, _WORDS[lang]["nearest"]
+                                   + explain(facts, p, lang)))
+    rows.sort(key=lambda e: (-e.score, e.job.label, e.job.iri))
+    return one_rung_per_ladder(facts, me, rows)
+
+
 def equivalents(facts: Facts, titles: TitleIndex, job: str, *, lang: str = "fr",
                 threshold: float | None = None, limit: int | None = None) -> EquivalentsAnswer:
-    """The jobs of other referentials scoring at least the threshold, best first."""
+    """The jobs of other referentials scoring at least the threshold, best first; when there is
+    none, the nearest related job (``nearest_related``)."""
     cut = THRESHOLD if threshold is None else threshold
-    rows = _rows(facts, candidates(facts, titles, job), cut, lang)
+    pairs = candidates(facts, titles, job)
+    rows = _rows(facts, pairs, cut, lang)
+    related = [] if rows else nearest_related(facts, pairs, lang)
     me = facts.jobs[job]
     closest = [(facts.fiches[link.fiche].code, facts.fiches[link.fiche].title)
                for link in me.links if link.fiche in facts.fiches]
-    return EquivalentsAnswer(me, rows[:limit] if limit else rows, closest)
+    return EquivalentsAnswer(me, rows[:limit] if limit else rows, closest,
+                             related[:limit] if limit else related)
 
 
 def either_way(facts: Facts, titles: TitleIndex, job: str, *,
@@ -367,4 +411,4 @@ def either_way(facts: Facts, titles: TitleIndex, job: str, *,
 
 __all__ = ["FEATURES", "INTERCEPT", "THRESHOLD", "WEIGHTS", "Equivalent", "EquivalentsAnswer",
            "Pair", "TitleIndex", "candidates", "crowd", "either_way", "equivalents", "explain",
-           "one_rung_per_ladder", "score"]
+           "nearest_related", "one_rung_per_ladder", "score"]

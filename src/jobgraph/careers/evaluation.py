@@ -97,7 +97,8 @@ def evaluate_equivalents(facts: Facts, titles: TitleIndex, cases: list[dict[str,
             if job not in facts.jobs:
                 ev.failures.append(f"{case['job']}: not in the graph")
                 continue
-            rows = [r.job.iri for r in equivalents(facts, titles, job, threshold=threshold).rows]
+            rows = [r.job.iri for r in
+                    equivalents(facts, titles, job, threshold=threshold).shown]
             top = _first_jobs(rows, job)
             good = {job_iri(x["job"]) for x in case.get("equivalents") or []}
             near = {job_iri(x["job"]) for x in case.get("related") or []}
