@@ -377,6 +377,34 @@ def test_a_rome_move_to_a_broad_fiche_or_a_weak_link_costs_more() -> None:
     assert "lien relatedMatch à E1208" in explained(move, f).why
 
 
+def test_a_rome_move_enters_a_ladder_at_its_lowest_rung_on_the_fiche() -> None:
+    fa, fb = f"{ID}rome/metier/E1112", f"{ID}rome/metier/M1705"
+    source = job("s", "charge-com", "Chargé de communication", (5, 5),
+                 links=[Link(fa, "exactMatch", "curation")])
+    cadre = job("r", "cadre", "Cadre marketing", (6, 7), links=[Link(fb, "exactMatch", "curation")])
+    confirmed = job("r", "confirme", "Cadre marketing confirmé", (6, 7),
+                    links=[Link(fb, "exactMatch", "curation")])
+    f = facts_of(source, cadre, confirmed, fiches=[fiche("E1112"), fiche("M1705")],
+                 progressions={cadre.iri: [(confirmed.iri, "explicit")]})
+    f.mobility = {fa: [(fb, "mobilityTo")]}
+    g = Graph.from_facts(f, TitleIndex(f))
+    # the fiche names the occupation, not its grade: the move lands on the ladder's lower rung,
+    # and the printed progression climbs to the confirmed post
+    assert set(g.out(source.iri)) == {cadre.iri}
+    path = shortest_paths(g, source.iri, confirmed.iri)[0]
+    assert path.jobs() == [source.iri, cadre.iri, confirmed.iri]
+    assert [s.kind for s in path.steps] == ["mobility", "progression"]
+    # a source already above the lower rung is not sent down to it: the move reaches the post
+    senior = job("s", "senior", "Directeur de la communication", (7, 7),
+                 links=[Link(fa, "exactMatch", "curation")])
+    low = job("r", "cadre", "Cadre marketing", (5, 5), links=[Link(fb, "exactMatch", "curation")])
+    f2 = facts_of(senior, low, confirmed, fiches=[fiche("E1112"), fiche("M1705")],
+                  progressions={low.iri: [(confirmed.iri, "explicit")]})
+    f2.mobility = {fa: [(fb, "mobilityTo")]}
+    g2 = Graph.from_facts(f2, TitleIndex(f2))
+    assert confirmed.iri in g2.out(senior.iri)
+
+
 def test_paths_are_cheapest_first() -> None:
     steps = [Step("a", "b", "progression", "explicit"), Step("b", "d", "progression", "ladder"),
              Step("a", "c", "equivalence"), Step("c", "d", "mobility", "X>Y upwardTo")]

@@ -4,7 +4,8 @@ A path is made of steps, each with a cost by kind, cheapest first: a progression
 prints, a rung of a referential's ladder, a neighbouring job the document names, the same
 occupation in another referential (a calibrated equivalence, whichever of the two jobs names the
 other), a ROME v3 "évolution", a ROME v3 "proche", a ROME 4 mobility edge (dearer when the fiche
-it reaches covers several posts of the target's referential or a link is weak). A step may not go
+it reaches covers several posts of the target's referential or a link is weak; it enters a ladder
+at the lowest rung that fiche covers, not above it). A step may not go
 more than one national level down nor more than two up; a step to a job whose level is unknown
 costs a little more. When both jobs are in one referential and a route inside it exists, only
 such routes are shown (no detour through a third sector); between two referentials, routes
@@ -168,7 +169,7 @@ class Graph:
                 code = f.fiches[link.fiche].code if link.fiche in f.fiches else link.fiche
                 to_code = f.fiches[to].code if to in f.fiches else to
                 for other in sorted(f.by_fiche.get(to, ())):
-                    if other != job and other in f.jobs:
+                    if other != job and other in f.jobs and not _above_entry(f, job, other, to):
                         steps.append(Step(job, other, "mobility", f"{code}>{to_code} {prop}",
                                           extra=_vague(f, other, to, link.weight)))
         return steps
@@ -185,6 +186,25 @@ class Graph:
         down = a.national.low - b.national.high
         up = b.national.low - a.national.high
         return down <= MAX_DOWN and up <= MAX_UP
+
+
+def _above_entry(facts: Facts, source: str, job: str, fiche: str) -> bool:
+    """Whether a ROME move from ``source`` through ``fiche`` enters ``job``'s ladder below
+    ``job``: the rung just below ``job`` on its referential's ladder is linked to the same fiche
+    and is not below ``source``'s national level. The move then lands on that rung, and the
+    ladder climbs to ``job`` (a move between two fiches names the occupation, not its grade)."""
+    me = facts.jobs[source]
+    for lower in facts.by_fiche.get(fiche, ()):
+        if lower in (job, source) or lower not in facts.jobs:
+            continue
+        if not any(b == job for b, _ in facts.progressions.get(lower, ())):
+            continue
+        low = facts.jobs[lower]
+        if low.referential != facts.jobs[job].referential:
+            continue
+        if me.national is None or low.national is None or low.national.high >= me.national.low:
+            return True
+    return False
 
 
 def _vague(facts: Facts, job: str, fiche: str, weight: float) -> float:

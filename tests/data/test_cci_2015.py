@@ -263,7 +263,7 @@ def test_progressions_are_ladders_with_a_reason(jobs):
     edges = edges_of(jobs)
     by_id = {j["id"]: j for j in jobs}
     # The document prints no progression, so every edge is read off the grid (NOTES.md).
-    assert [p["basis"] for _, _, p in edges] == ["ladder"] * 27
+    assert [p["basis"] for _, _, p in edges] == ["ladder"] * 34
     assert len({(a, b) for a, b, _ in edges}) == len(edges)
     for a, b, p in edges:
         assert b in by_id and a != b
@@ -321,6 +321,39 @@ def test_every_numbered_series_of_the_document_is_a_ladder(jobs, source_records)
     assert len(expected) == 8
     assert ("enseignant-formateur", "enseignant-formateur-1") in expected
     assert expected <= {(a, b) for a, b, _ in edges_of(jobs)}
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "asked", "done"),
+    [
+        # the experience the post above asks (its requirements), the work the post below does
+        ("charge-d-accueil", "charge-de-relation-client", "expérience en relation client",
+         "qualifiant"),
+        ("attache-commercial", "chef-de-produit", "expérience dans ce domaine", "marketing vente"),
+        ("technicien-communication-marketing-web", "chef-de-produit",
+         "expérience dans ce domaine", "politique commerciale et marketing"),
+        ("charge-d-information", "charge-d-etudes", "études de statistiques",
+         "tableaux de bord mensuels statistiques"),
+        ("comptable-2", "controleur-de-gestion", "gestion et de la finance", "Monter le bilan"),
+        ("charge-de-communication-marketing-web", "chef-de-groupe-marketing",
+         "expérience sérieuse en marketing", "promotion"),
+        ("coordinateur", "manager-1", "coordination d’équipe et de projets",
+         "Prendre en charge une équipe"),
+    ],
+)
+def test_steps_from_the_experience_the_post_above_asks(
+    jobs, source_records, lines, low, high, asked, done
+):
+    """A post whose requirements ask experience of a field has, as its rung below, the post one
+    grade down whose missions are that field (NOTES.md, Progressions)."""
+    by_id = {j["id"]: j for j in jobs}
+    step = next(p for p in by_id[low].get("progresses_to", []) if p["job"] == high)
+    assert step["note"].startswith("Experience asked by the post above")
+    assert ROMAN.index(by_id[high]["level"]) == ROMAN.index(by_id[low]["level"]) + 1
+    assert alnum(asked) in alnum(" ".join(by_id[high]["requirements"]))
+    assert "expérience" in " ".join(by_id[high]["requirements"])
+    rec = next(r for r in source_records if r["line"] == by_id[low]["line"])
+    assert alnum(done) in alnum(" ".join(lines[rec["line"] : rec["end"]]))
 
 
 @pytest.mark.parametrize(

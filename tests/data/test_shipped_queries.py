@@ -298,7 +298,9 @@ def test_next_steps_up_the_cci_accounting_series(backend: OxigraphBackend) -> No
         ("Aide COMPTABLE", "COMPTABLE I", "COMPTABLE II")
     got = ask_sparql(backend, "next-steps", job="cci-2015/aide-comptable")
     assert [(r["next"], r["steps"]) for r in got if r["kind"] == "progression"] == [
-        ("cci-2015/job/comptable-1", "1"), ("cci-2015/job/comptable-2", "2")]
+        ("cci-2015/job/comptable-1", "1"), ("cci-2015/job/comptable-2", "2"),
+        # the management controller asks experience of finance (line 2278), the rung above II
+        ("cci-2015/job/controleur-de-gestion", "3")]
 
 
 def test_equivalents_of_the_cci_project_job_are_no_longer_it_managers(
@@ -625,13 +627,15 @@ def test_referential_overview_counts(backend: OxigraphBackend) -> None:
               for ref in REFERENTIALS}
     assert counts == {
         # 59 records, 8 grades, 2 records cut before their level (NOTES.md), 64 rome.csv rows
-        # (62 before the ROME audit added K1902 to the two formalities jobs), 27 ladder steps
-        # read off the grid (none before the ladders were added)
-        "cci-2015": ("59", "8", "57", "0", "0", "64", "27", "0"),
+        # (62 before the ROME audit added K1902 to the two formalities jobs), 34 ladder steps
+        # read off the grid: 27 of a series, 7 of the experience the post above asks (none
+        # before the ladders were added)
+        "cci-2015": ("59", "8", "57", "0", "0", "64", "34", "0"),
         # 5 families and 4 sub-families, 76 competences, 9 pairs of neighbouring jobs; 2 steps
         # of the project sheets' stated seniority (none before the ladders were added) and the
-        # development métiers' step to the assistant post (line 326)
-        "informatique": ("41", "0", "0", "9", "76", "49", "3", "9"),
+        # development métiers' steps to the assistant post (line 326: the six métiers of the
+        # ETUDE & DEVELOPPEMENT column below its director)
+        "informatique": ("41", "0", "0", "9", "76", "49", "8", "9"),
         # lines 10-13: 4 métiers, 14 emplois repères on 10 cotations; 46 domains + 9 parents;
         # 6 ladder steps and the 2 printed "Progression possible" (line 36)
         "missions-locales": ("14", "10", "14", "4", "55", "16", "8", "0"),

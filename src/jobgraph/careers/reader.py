@@ -334,7 +334,10 @@ class Reader:
         self.jobs(self.facts.proximity.get(job, set()))
         own = [link.fiche for link in self.facts.jobs[job].links]
         self.moves(own)
-        self.linked({to for fiche in own for to, _ in self.facts.mobility.get(fiche, [])})
+        # with their progressions: a move enters a ladder at its lowest rung on the fiche
+        # (``paths._above_entry``)
+        self.steps(self.linked({to for fiche in own
+                                for to, _ in self.facts.mobility.get(fiche, [])}))
 
     def for_gap(self, source: str, target: str) -> bool:
         """Hold what ``gaps.competence_gap`` reads of the two jobs."""
