@@ -216,6 +216,34 @@ def test_with_no_equivalent_the_nearest_related_job_of_a_comparable_level_is_sho
     assert answer.related == [] and answer.shown == answer.rows
 
 
+def test_a_fiche_of_two_posts_shows_both_as_the_nearest_related_jobs() -> None:
+    m1304 = f"{ID}rome/metier/M1304"
+    fiches = [fiche("M1304", ("1", "Diriger une structure"), ("2", "Animer une équipe"))]
+
+    def on(ref: str, ident: str, label: str, national: tuple[int, int] | None,
+           relation: str = "closeMatch") -> JobFacts:
+        return job(ref, ident, label, national, links=[Link(m1304, relation, "curation")])
+
+    me = on("a", "m", "Manager II", (7, 7), "relatedMatch")
+    director = on("b", "d", "Directeur", (7, 7))
+    head = on("b", "s", "Responsable de secteur", (6, 6))
+    f = facts_of(me, director, head, fiches=fiches)
+    pairs = candidates(f, TitleIndex(f), me.iri)
+    assert {p.crowd for p in pairs} == {2}  # M1304 covers two posts of b
+    answer = equivalents(f, TitleIndex(f), me.iri)
+    # neither reaches the threshold, and the fiche singles out neither: it names the pair
+    assert answer.rows == []
+    assert {r.job.iri for r in answer.related} == {director.iri, head.iri}
+    assert all(r.why.startswith("emploi voisin") and "fiche de 2 postes de b" in r.why
+               for r in answer.related)
+    # one of the pair at a level that cannot be compared: the other is not singled out either
+    g = facts_of(me, director, on("b", "s", "Responsable de secteur", (4, 4)), fiches=fiches)
+    assert equivalents(g, TitleIndex(g), me.iri).shown == []
+    # a fiche of three posts still shows nothing
+    g = facts_of(me, director, head, on("b", "c", "Coordinateur", (7, 7)), fiches=fiches)
+    assert equivalents(g, TitleIndex(g), me.iri).shown == []
+
+
 def test_one_rung_of_a_numbered_series_and_no_junior_rung_of_the_match() -> None:
     m = f"{ID}rome/metier/M1203"
 

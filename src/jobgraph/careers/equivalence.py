@@ -32,6 +32,7 @@ WEIGHTS: dict[str, float] = {"fiche": 1.997, "esco": 2.341, "domain": 1.707, "ti
 INTERCEPT = -2.52
 THRESHOLD = 0.4
 TITLE_CANDIDATE = 0.35  # a title this similar makes a candidate even with no ROME evidence
+PAIR_OF_POSTS = 2  # a fiche of this many posts names them together as the nearest related jobs
 
 
 @dataclass
@@ -351,7 +352,13 @@ def nearest_related(facts: Facts, pairs: list[Pair], lang: str = "fr") -> list[E
     occupation still shows the nearest job of the same field at a comparable level (the
     judges' « related »); a job whose best evidence is a fiche of several posts, a similar title
     or a level that cannot be compared has none to show. Empty when the best candidate does not
-    qualify: a candidate below the job's best one is not shown in its place."""
+    qualify: a candidate below the job's best one is not shown in its place.
+
+    One exception keeps the crowd rule's intent: when the best candidate's fiche covers two
+    posts of its referential (``PAIR_OF_POSTS``), the fiche names the pair, not one of them, so
+    both are shown together when both levels are comparable (M1304 covers the Missions locales
+    Directeur and Responsable de secteur: both are the CCI Manager II's nearest jobs). A fiche
+    of three posts or more still shows nothing."""
     if not pairs:
         return []
     me = facts.jobs[pairs[0].job]
@@ -359,13 +366,26 @@ def nearest_related(facts: Facts, pairs: list[Pair], lang: str = "fr") -> list[E
               if p.fiches or p.esco or p.domains]
     if not scored or me.national is None:
         return []
+    my_level = me.national
+
+    def comparable(p: Pair) -> bool:
+        theirs = facts.jobs[p.other].national
+        return theirs is not None and my_level.distance(theirs) <= 1
+
     best = max(s for s, _ in scored)
+    # the best candidates' fiches of two posts: (fiche, referential) → the posts' candidates
+    shared: dict[tuple[str | None, str], list[Pair]] = {
+        (p.best_fiche(), p.crowd_of): [] for s, p in scored
+        if s == best and 1 < p.crowd <= PAIR_OF_POSTS}
+    for _, p in scored:
+        if (p.best_fiche(), p.crowd_of) in shared:
+            shared[(p.best_fiche(), p.crowd_of)].append(p)
+    together = {p.other for group in shared.values() if all(comparable(p) for p in group)
+                for p in group}
     rows = []
     for s, p in scored:
-        other = facts.jobs[p.other]
-        if (s == best and other.national is not None
-                and me.national.distance(other.national) <= 1 and p.crowd <= 1):
-            rows.append(Equivalent(other, s, p, _WORDS[lang]["nearest"]
+        if comparable(p) and ((s == best and p.crowd <= 1) or p.other in together):
+            rows.append(Equivalent(facts.jobs[p.other], s, p, _WORDS[lang]["nearest"]
                                    + explain(facts, p, lang)))
     rows.sort(key=lambda e: (-e.score, e.job.label, e.job.iri))
     return one_rung_per_ladder(facts, me, rows)
@@ -409,6 +429,6 @@ def either_way(facts: Facts, titles: TitleIndex, job: str, *,
     return rows
 
 
-__all__ = ["FEATURES", "INTERCEPT", "THRESHOLD", "WEIGHTS", "Equivalent", "EquivalentsAnswer",
-           "Pair", "TitleIndex", "candidates", "crowd", "either_way", "equivalents", "explain",
-           "nearest_related", "one_rung_per_ladder", "score"]
+__all__ = ["FEATURES", "INTERCEPT", "PAIR_OF_POSTS", "THRESHOLD", "WEIGHTS", "Equivalent",
+           "EquivalentsAnswer", "Pair", "TitleIndex", "candidates", "crowd", "either_way",
+           "equivalents", "explain", "nearest_related", "one_rung_per_ladder", "score"]
