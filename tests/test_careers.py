@@ -244,6 +244,28 @@ def test_a_fiche_of_two_posts_shows_both_as_the_nearest_related_jobs() -> None:
     assert equivalents(g, TitleIndex(g), me.iri).shown == []
 
 
+def test_rungs_of_one_ladder_tied_on_the_score_show_once() -> None:
+    n1303 = f"{ID}rome/metier/N1303"
+
+    def linked(ref: str, ident: str, label: str, national: tuple[int, int]) -> JobFacts:
+        return job(ref, ident, label, national, links=[Link(n1303, "closeMatch", "curation")])
+
+    me = linked("a", "x", "Acheteur", (5, 5))
+    low = linked("b", "g", "Gestionnaire de stocks 2e niveau", (4, 5))
+    high = linked("b", "r", "Responsable de la gestion des stocks", (4, 5))
+    fiches = [fiche("N1303", ("1", "Gérer les stocks"))]
+    f = facts_of(me, low, high, fiches=fiches, progressions={low.iri: [(high.iri, "ladder")]})
+    scores = {p.other: score(p.features()) for p in candidates(f, TitleIndex(f), me.iri)}
+    assert scores[low.iri] == pytest.approx(scores[high.iri])  # the evidence cannot tell them
+    # the same occupation once: the rung nearest the job's level, the lowest of those as near
+    answer = equivalents(f, TitleIndex(f), me.iri, threshold=0.0)
+    assert [r.job.iri for r in answer.rows] == [low.iri]
+    # not on one ladder: both are shown
+    g = facts_of(me, low, high, fiches=fiches)
+    assert {r.job.iri for r in equivalents(g, TitleIndex(g), me.iri, threshold=0.0).rows} == {
+        low.iri, high.iri}
+
+
 def test_one_rung_of_a_numbered_series_and_no_junior_rung_of_the_match() -> None:
     m = f"{ID}rome/metier/M1203"
 

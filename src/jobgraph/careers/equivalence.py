@@ -296,6 +296,10 @@ def one_rung_per_ladder(facts: Facts, me: JobFacts, rows: list[Equivalent]) -> l
     is shown, the lowest of those as near; the higher ones are next steps, not equivalents. The
     ladders are the progressions between the rows' jobs (``facts.progressions``).
 
+    Rungs of one ladder that tie on the score (Gestionnaire de stocks 2e niveau → Responsable de
+    la gestion des stocks, on the same fiche) are one occupation too: the evidence cannot tell
+    them apart, so only the rung nearest ``me``'s level is shown, the lowest of those as near.
+
     A rung below a better-scoring row on its ladder whose title is that row's title with a word
     more (Assistant chef de projet → Chef de projet) is not shown either when ``me`` starts above
     that rung's level and not below the better row's: it is the junior post of the occupation
@@ -312,17 +316,26 @@ def one_rung_per_ladder(facts: Facts, me: JobFacts, rows: list[Equivalent]) -> l
         above[iri] = seen
     mine = _middle(me.national)
     dropped: set[str] = set()
+
+    def nearest(rungs: set[str]) -> str:
+        """The rung nearest ``me``'s level, the lowest of those as near."""
+        def nearness(o: str) -> tuple[float, int]:
+            theirs = _middle(shown[o].job.national)
+            far = abs(theirs - mine) if theirs is not None and mine is not None else 99.0
+            return (far, sum(1 for x in rungs if o in above[x]))  # rungs below it
+        return min(sorted(rungs), key=nearness)
+
     for iri, e in shown.items():
         key = title_key(e.job.label)
         series = {iri} | {o for o in shown if title_key(shown[o].job.label) == key
                           and (o in above[iri] or iri in above[o])}
         if len(series) > 1:
-            def nearness(o: str, series: set[str] = series) -> tuple[float, int]:
-                theirs = _middle(shown[o].job.national)
-                far = abs(theirs - mine) if theirs is not None and mine is not None else 99.0
-                return (far, sum(1 for x in series if o in above[x]))  # rungs below it
-            best = min(sorted(series), key=nearness)
-            dropped |= series - {best}
+            dropped |= series - {nearest(series)}
+        # rungs of one ladder with the same score: the evidence cannot tell them apart, and the
+        # higher is the lower's next step, so they are one occupation here too
+        tied = {iri} | {o for o in above[iri] if shown[o].score == e.score}
+        if len(tied) > 1:
+            dropped |= tied - {nearest(tied)}
         low = e.job.national.low if e.job.national is not None else None
         for other in above[iri]:
             o = shown[other]
@@ -380,7 +393,10 @@ def nearest_related(facts: Facts, pairs: list[Pair], lang: str = "fr") -> list[E
     for _, p in scored:
         if (p.best_fiche(), p.crowd_of) in shared:
             shared[(p.best_fiche(), p.crowd_of)].append(p)
-    together = {p.other for group in shared.values() if all(comparable(p) for p in group)
+    # shown together when every post of the fiche is there (its best shared fiche) and comparable
+    together = {p.other for group in shared.values()
+                if all(comparable(p) for p in group)
+                and len({title_key(facts.jobs[p.other].label) for p in group}) == group[0].crowd
                 for p in group}
     rows = []
     for s, p in scored:
