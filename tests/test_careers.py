@@ -216,6 +216,56 @@ def test_with_no_equivalent_the_nearest_related_job_of_a_comparable_level_is_sho
     assert answer.related == [] and answer.shown == answer.rows
 
 
+def test_a_fiche_of_two_posts_shows_both_as_the_nearest_related_jobs() -> None:
+    m1304 = f"{ID}rome/metier/M1304"
+    fiches = [fiche("M1304", ("1", "Diriger une structure"), ("2", "Animer une équipe"))]
+
+    def on(ref: str, ident: str, label: str, national: tuple[int, int] | None,
+           relation: str = "closeMatch") -> JobFacts:
+        return job(ref, ident, label, national, links=[Link(m1304, relation, "curation")])
+
+    me = on("a", "m", "Manager II", (7, 7), "relatedMatch")
+    director = on("b", "d", "Directeur", (7, 7))
+    head = on("b", "s", "Responsable de secteur", (6, 6))
+    f = facts_of(me, director, head, fiches=fiches)
+    pairs = candidates(f, TitleIndex(f), me.iri)
+    assert {p.crowd for p in pairs} == {2}  # M1304 covers two posts of b
+    answer = equivalents(f, TitleIndex(f), me.iri)
+    # neither reaches the threshold, and the fiche singles out neither: it names the pair
+    assert answer.rows == []
+    assert {r.job.iri for r in answer.related} == {director.iri, head.iri}
+    assert all(r.why.startswith("emploi voisin") and "fiche de 2 postes de b" in r.why
+               for r in answer.related)
+    # one of the pair at a level that cannot be compared: the other is not singled out either
+    g = facts_of(me, director, on("b", "s", "Responsable de secteur", (4, 4)), fiches=fiches)
+    assert equivalents(g, TitleIndex(g), me.iri).shown == []
+    # a fiche of three posts still shows nothing
+    g = facts_of(me, director, head, on("b", "c", "Coordinateur", (7, 7)), fiches=fiches)
+    assert equivalents(g, TitleIndex(g), me.iri).shown == []
+
+
+def test_rungs_of_one_ladder_tied_on_the_score_show_once() -> None:
+    n1303 = f"{ID}rome/metier/N1303"
+
+    def linked(ref: str, ident: str, label: str, national: tuple[int, int]) -> JobFacts:
+        return job(ref, ident, label, national, links=[Link(n1303, "closeMatch", "curation")])
+
+    me = linked("a", "x", "Acheteur", (5, 5))
+    low = linked("b", "g", "Gestionnaire de stocks 2e niveau", (4, 5))
+    high = linked("b", "r", "Responsable de la gestion des stocks", (4, 5))
+    fiches = [fiche("N1303", ("1", "Gérer les stocks"))]
+    f = facts_of(me, low, high, fiches=fiches, progressions={low.iri: [(high.iri, "ladder")]})
+    scores = {p.other: score(p.features()) for p in candidates(f, TitleIndex(f), me.iri)}
+    assert scores[low.iri] == pytest.approx(scores[high.iri])  # the evidence cannot tell them
+    # the same occupation once: the rung nearest the job's level, the lowest of those as near
+    answer = equivalents(f, TitleIndex(f), me.iri, threshold=0.0)
+    assert [r.job.iri for r in answer.rows] == [low.iri]
+    # not on one ladder: both are shown
+    g = facts_of(me, low, high, fiches=fiches)
+    assert {r.job.iri for r in equivalents(g, TitleIndex(g), me.iri, threshold=0.0).rows} == {
+        low.iri, high.iri}
+
+
 def test_one_rung_of_a_numbered_series_and_no_junior_rung_of_the_match() -> None:
     m = f"{ID}rome/metier/M1203"
 

@@ -32,6 +32,7 @@ WEIGHTS: dict[str, float] = {"fiche": 1.997, "esco": 2.341, "domain": 1.707, "ti
 INTERCEPT = -2.52
 THRESHOLD = 0.4
 TITLE_CANDIDATE = 0.35  # a title this similar makes a candidate even with no ROME evidence
+PAIR_OF_POSTS = 2  # a fiche of this many posts names them together as the nearest related jobs
 
 
 @dataclass
@@ -295,6 +296,10 @@ def one_rung_per_ladder(facts: Facts, me: JobFacts, rows: list[Equivalent]) -> l
     is shown, the lowest of those as near; the higher ones are next steps, not equivalents. The
     ladders are the progressions between the rows' jobs (``facts.progressions``).
 
+    Rungs of one ladder that tie on the score (Gestionnaire de stocks 2e niveau → Responsable de
+    la gestion des stocks, on the same fiche) are one occupation too: the evidence cannot tell
+    them apart, so only the rung nearest ``me``'s level is shown, the lowest of those as near.
+
     A rung below a better-scoring row on its ladder whose title is that row's title with a word
     more (Assistant chef de projet → Chef de projet) is not shown either when ``me`` starts above
     that rung's level and not below the better row's: it is the junior post of the occupation
@@ -311,17 +316,26 @@ def one_rung_per_ladder(facts: Facts, me: JobFacts, rows: list[Equivalent]) -> l
         above[iri] = seen
     mine = _middle(me.national)
     dropped: set[str] = set()
+
+    def nearest(rungs: set[str]) -> str:
+        """The rung nearest ``me``'s level, the lowest of those as near."""
+        def nearness(o: str) -> tuple[float, int]:
+            theirs = _middle(shown[o].job.national)
+            far = abs(theirs - mine) if theirs is not None and mine is not None else 99.0
+            return (far, sum(1 for x in rungs if o in above[x]))  # rungs below it
+        return min(sorted(rungs), key=nearness)
+
     for iri, e in shown.items():
         key = title_key(e.job.label)
         series = {iri} | {o for o in shown if title_key(shown[o].job.label) == key
                           and (o in above[iri] or iri in above[o])}
         if len(series) > 1:
-            def nearness(o: str, series: set[str] = series) -> tuple[float, int]:
-                theirs = _middle(shown[o].job.national)
-                far = abs(theirs - mine) if theirs is not None and mine is not None else 99.0
-                return (far, sum(1 for x in series if o in above[x]))  # rungs below it
-            best = min(sorted(series), key=nearness)
-            dropped |= series - {best}
+            dropped |= series - {nearest(series)}
+        # rungs of one ladder with the same score: the evidence cannot tell them apart, and the
+        # higher is the lower's next step, so they are one occupation here too
+        tied = {iri} | {o for o in above[iri] if shown[o].score == e.score}
+        if len(tied) > 1:
+            dropped |= tied - {nearest(tied)}
         low = e.job.national.low if e.job.national is not None else None
         for other in above[iri]:
             o = shown[other]
@@ -351,7 +365,13 @@ def nearest_related(facts: Facts, pairs: list[Pair], lang: str = "fr") -> list[E
     occupation still shows the nearest job of the same field at a comparable level (the
     judges' « related »); a job whose best evidence is a fiche of several posts, a similar title
     or a level that cannot be compared has none to show. Empty when the best candidate does not
-    qualify: a candidate below the job's best one is not shown in its place."""
+    qualify: a candidate below the job's best one is not shown in its place.
+
+    One exception keeps the crowd rule's intent: when the best candidate's fiche covers two
+    posts of its referential (``PAIR_OF_POSTS``), the fiche names the pair, not one of them, so
+    both are shown together when both levels are comparable (M1304 covers the Missions locales
+    Directeur and Responsable de secteur: both are the CCI Manager II's nearest jobs). A fiche
+    of three posts or more still shows nothing."""
     if not pairs:
         return []
     me = facts.jobs[pairs[0].job]
@@ -359,13 +379,29 @@ def nearest_related(facts: Facts, pairs: list[Pair], lang: str = "fr") -> list[E
               if p.fiches or p.esco or p.domains]
     if not scored or me.national is None:
         return []
+    my_level = me.national
+
+    def comparable(p: Pair) -> bool:
+        theirs = facts.jobs[p.other].national
+        return theirs is not None and my_level.distance(theirs) <= 1
+
     best = max(s for s, _ in scored)
+    # the best candidates' fiches of two posts: (fiche, referential) → the posts' candidates
+    shared: dict[tuple[str | None, str], list[Pair]] = {
+        (p.best_fiche(), p.crowd_of): [] for s, p in scored
+        if s == best and 1 < p.crowd <= PAIR_OF_POSTS}
+    for _, p in scored:
+        if (p.best_fiche(), p.crowd_of) in shared:
+            shared[(p.best_fiche(), p.crowd_of)].append(p)
+    # shown together when every post of the fiche is there (its best shared fiche) and comparable
+    together = {p.other for group in shared.values()
+                if all(comparable(p) for p in group)
+                and len({title_key(facts.jobs[p.other].label) for p in group}) == group[0].crowd
+                for p in group}
     rows = []
     for s, p in scored:
-        other = facts.jobs[p.other]
-        if (s == best and other.national is not None
-                and me.national.distance(other.national) <= 1 and p.crowd <= 1):
-            rows.append(Equivalent(other, s, p, _WORDS[lang]["nearest"]
+        if comparable(p) and ((s == best and p.crowd <= 1) or p.other in together):
+            rows.append(Equivalent(facts.jobs[p.other], s, p, _WORDS[lang]["nearest"]
                                    + explain(facts, p, lang)))
     rows.sort(key=lambda e: (-e.score, e.job.label, e.job.iri))
     return one_rung_per_ladder(facts, me, rows)
@@ -409,6 +445,6 @@ def either_way(facts: Facts, titles: TitleIndex, job: str, *,
     return rows
 
 
-__all__ = ["FEATURES", "INTERCEPT", "THRESHOLD", "WEIGHTS", "Equivalent", "EquivalentsAnswer",
-           "Pair", "TitleIndex", "candidates", "crowd", "either_way", "equivalents", "explain",
-           "nearest_related", "one_rung_per_ladder", "score"]
+__all__ = ["FEATURES", "INTERCEPT", "PAIR_OF_POSTS", "THRESHOLD", "WEIGHTS", "Equivalent",
+           "EquivalentsAnswer", "Pair", "TitleIndex", "candidates", "crowd", "either_way",
+           "equivalents", "explain", "nearest_related", "one_rung_per_ladder", "score"]
