@@ -455,6 +455,70 @@ def test_a_rome_move_enters_a_ladder_at_its_lowest_rung_on_the_fiche() -> None:
     assert confirmed.iri in g2.out(senior.iri)
 
 
+def test_a_rome_move_from_a_job_of_unknown_level_may_enter_any_rung() -> None:
+    fa, fb = f"{ID}rome/metier/M1810", f"{ID}rome/metier/M1801"
+    source = job("s", "analyste", "Analyste d'exploitation", None,
+                 links=[Link(fa, "broadMatch", "curation")])
+    low = job("r", "maintenance", "Responsable maintenance", (4, 5), level="220",
+              links=[Link(fb, "closeMatch", "curation")])
+    top = job("r", "cadre", "Cadre informatique confirmé", (6, 7), level="350",
+              links=[Link(fb, "closeMatch", "curation")])
+    f = facts_of(source, low, top, fiches=[fiche("M1810"), fiche("M1801")],
+                 progressions={low.iri: [(top.iri, "ladder")]})
+    f.mobility = {fa: [(fb, "sidewaysTo")]}
+    g = Graph.from_facts(f, TitleIndex(f))
+    # nothing tells which rung a source of unknown level enters: the move may reach either
+    assert set(g.out(source.iri)) == {low.iri, top.iri}
+    assert shortest_paths(g, source.iri, top.iri)[0].jobs() == [source.iri, top.iri]
+
+
+def test_metiers_of_one_family_without_a_printed_level_are_neighbours() -> None:
+    from dataclasses import replace
+
+    def in_col(j: JobFacts) -> JobFacts:
+        return replace(j, families=("col",))
+
+    dev = in_col(job("it", "dev", "Développeur", (5, 7)))
+    analyst = in_col(job("it", "analyste", "Analyste fonctionnel", (6, 7)))
+    web = in_col(job("it", "web", "Intégrateur Web"))
+    head = in_col(job("it", "directeur", "Directeur des études", (7, 7)))
+    printed = in_col(job("it", "chef", "Chef de projet", (6, 7), level="II"))
+    other = job("it", "vendeur", "Vendeur", (5, 6))
+    f = facts_of(dev, analyst, web, head, printed, other)
+    g = Graph.from_facts(f, TitleIndex(f))
+    # the column groups them without ordering them: a sideways step to each of its métiers,
+    # not to the column's head (its level starts above all the others'), nor to a post whose
+    # level the document prints, nor out of the column
+    out = g.out(dev.iri)
+    assert set(out) == {analyst.iri, web.iri}
+    step = out[analyst.iri]
+    assert step.kind == "proximity" and step.detail == "family" and step.cost == pytest.approx(2.2)
+    assert "même famille du document (col)" in explained(step, f).why
+    assert g.out(head.iri) == {} and g.out(printed.iri) == {}
+    assert shortest_paths(g, dev.iri, analyst.iri)[0].jobs() == [dev.iri, analyst.iri]
+
+
+def test_an_equivalence_through_a_fiche_of_several_posts_costs_more() -> None:
+    m = f"{ID}rome/metier/M1304"
+
+    def on(ref: str, ident: str, label: str) -> JobFacts:
+        return job(ref, ident, label, (7, 7), links=[Link(m, "closeMatch", "curation")])
+
+    manager = on("a", "m", "Manager II")
+    director = on("b", "d", "Directeur")
+    f = facts_of(manager, director, on("b", "s", "Responsable de secteur"),
+                 on("b", "x", "Responsable d'agence"),
+                 fiches=[fiche("M1304", ("1", "Piloter une structure"))])
+    g = Graph.from_facts(f, TitleIndex(f))
+    there, back = g.out(manager.iri)[director.iri], g.out(director.iri)[manager.iri]
+    assert there.kind == back.kind == "equivalence"
+    # M1304 covers three posts of b: as for a ROME move, it does not say which of them the step
+    # enters (0.3 a post more); it covers one post of a
+    score = 1.0 - back.extra
+    assert there.extra == pytest.approx(1.0 - score + 0.6)
+    assert "fiche M1304 de 3 postes de b" in there.why
+
+
 def test_paths_are_cheapest_first() -> None:
     steps = [Step("a", "b", "progression", "explicit"), Step("b", "d", "progression", "ladder"),
              Step("a", "c", "equivalence"), Step("c", "d", "mobility", "X>Y upwardTo")]

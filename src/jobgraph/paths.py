@@ -28,9 +28,13 @@ if TYPE_CHECKING:
     import igraph
 
 KINDS = ("progression", "proximity", "equivalence", "mobility")
+# two métiers of one family of a document that prints no level for either: neighbours, a little
+# dearer than an equivalence, cheaper than a ROME move (``_family``)
+FAMILY_COST = 2.2
 # the cost of a step by kind and detail (a progression's basis, a mobility edge's property)
 COST = {("progression", "explicit"): 1.0, ("progression", "ladder"): 1.2,
-        ("proximity", ""): 1.6, ("equivalence", ""): 2.0, ("mobility", "upwardTo"): 2.6,
+        ("proximity", ""): 1.6, ("equivalence", ""): 2.0, ("proximity", "family"): FAMILY_COST,
+        ("mobility", "upwardTo"): 2.6,
         ("mobility", "sidewaysTo"): 3.0, ("mobility", "mobilityTo"): 3.4}
 UNKNOWN_LEVEL = 0.3  # added to a step whose levels cannot be compared
 # added to a ROME move (``_vague``): per other post of the target's referential on the fiche it
@@ -57,6 +61,8 @@ class Step:
             return self.evidence if self.evidence in ("explicit", "ladder") else "explicit"
         if self.kind == "mobility":
             return self.evidence.rsplit(" ", 1)[-1] if " " in self.evidence else "mobilityTo"
+        if self.kind == "proximity" and self.evidence.startswith("family:"):
+            return "family"
         return ""
 
     @property
@@ -159,11 +165,19 @@ class Graph:
         f, titles = self.facts, self.titles
         if f is None or titles is None or job not in f.jobs:
             return steps
+        steps += _family(f, job)
         for eq in either_way(f, titles, job, lang=self.lang):
             codes = " ".join(sorted({f.fiches[x].code for x, _ in eq.pair.fiches
                                      if x in f.fiches}))
-            steps.append(Step(job, eq.job.iri, "equivalence", codes, eq.why,
-                              round(1.0 - eq.score, 3)))
+            best = eq.pair.best_fiche()
+            shared = _shared(f, best, eq.job.iri)
+            why = eq.why
+            ref = f.jobs[eq.job.iri].referential
+            if shared and best in f.fiches and f" {ref}" not in why:  # say it, as a move does
+                why += ", " + _WHY[self.lang]["crowd"].format(
+                    code=f.fiches[best].code, n=crowd(f, best, ref), ref=ref)
+            steps.append(Step(job, eq.job.iri, "equivalence", codes, why,
+                              round(1.0 - eq.score + shared, 3)))
         for link in f.jobs[job].links:
             for to, prop in f.mobility.get(link.fiche, []):
                 code = f.fiches[link.fiche].code if link.fiche in f.fiches else link.fiche
@@ -188,12 +202,47 @@ class Graph:
         return down <= MAX_DOWN and up <= MAX_UP
 
 
+def _family(facts: Facts, job: str) -> list[Step]:
+    """Steps from ``job`` to the other métiers of its family (a column of the document's
+    nomenclature) when the document prints a level for neither: it groups them without ordering
+    them, so each is a neighbour of the others, one sideways step (``FAMILY_COST``). Not to or
+    from a job whose level the document prints (its ladder orders it), nor across referentials,
+    nor to or from the family's head (``_head``): heading a column is not a sideways move."""
+    me = facts.jobs[job]
+    if me.level is not None or not me.families:
+        return []
+    steps: list[Step] = []
+    for fam in sorted(me.families):
+        mates = sorted(o.iri for o in facts.jobs.values() if o.level is None
+                       and o.referential == me.referential and fam in o.families)
+        head = _head(facts, mates)
+        if job == head:
+            continue
+        for other in mates:
+            if other not in (job, head) and all(s.target != other for s in steps):
+                steps.append(Step(job, other, "proximity", f"family:{fam}"))
+    return steps
+
+
+def _head(facts: Facts, jobs: list[str]) -> str | None:
+    """The member of a family that heads it: the one whose national level starts above every
+    other member's of known level (the nomenclature's director row); None when no member does or
+    fewer than two members' levels are known."""
+    known = [(r.low, j) for j in jobs if (r := facts.jobs[j].national) is not None]
+    if len(known) < 2:
+        return None
+    known.sort(reverse=True)
+    return known[0][1] if known[0][0] > known[1][0] else None
+
+
 def _above_entry(facts: Facts, source: str, job: str, fiche: str) -> bool:
     """Whether a ROME move from ``source`` through ``fiche`` enters ``job``'s ladder below
     ``job``: the rung just below ``job`` on its referential's ladder is linked to the same fiche
     and is not below ``source``'s national level. The move then lands on that rung, and the
     ladder climbs to ``job`` (a move between two fiches names the occupation, not its grade)."""
     me = facts.jobs[source]
+    if me.national is None:  # nothing tells which rung it enters: every rung stays open
+        return False
     for lower in facts.by_fiche.get(fiche, ()):
         if lower in (job, source) or lower not in facts.jobs:
             continue
@@ -202,9 +251,19 @@ def _above_entry(facts: Facts, source: str, job: str, fiche: str) -> bool:
         low = facts.jobs[lower]
         if low.referential != facts.jobs[job].referential:
             continue
-        if me.national is None or low.national is None or low.national.high >= me.national.low:
+        if low.national is None or low.national.high >= me.national.low:
             return True
     return False
+
+
+def _shared(facts: Facts, fiche: str | None, job: str) -> float:
+    """What an equivalence to ``job`` through ``fiche`` (its best shared fiche) costs more when
+    the fiche covers several posts of ``job``'s referential: as for a ROME move
+    (``MOBILITY_CROWD`` a post more), the fiche names the occupation, not which of its posts or
+    rungs the step enters (the equivalence's score says how sure the occupation is)."""
+    if fiche is None or job not in facts.jobs:
+        return 0.0
+    return MOBILITY_CROWD * max(0, crowd(facts, fiche, facts.jobs[job].referential) - 1)
 
 
 def _vague(facts: Facts, job: str, fiche: str, weight: float) -> float:
@@ -456,6 +515,8 @@ _WHY = {
     "fr": {("progression", "explicit"): "progression imprimée par le document",
            ("progression", "ladder"): "échelon suivant de l'échelle du référentiel",
            ("proximity", ""): "emploi voisin nommé par le document",
+           ("proximity", "family"): "métier de la même famille du document ({family}), "
+                                    "aucun niveau imprimé pour l'un ni l'autre",
            ("mobility", "upwardTo"): "évolution ROME {route}",
            ("mobility", "sidewaysTo"): "mobilité ROME proche {route}",
            ("mobility", "mobilityTo"): "mobilité ROME {route}",
@@ -465,6 +526,8 @@ _WHY = {
     "en": {("progression", "explicit"): "progression printed by the document",
            ("progression", "ladder"): "next rung of the referential's ladder",
            ("proximity", ""): "neighbouring job named by the document",
+           ("proximity", "family"): "métier of the same family of the document ({family}), "
+                                    "no level printed for either",
            ("mobility", "upwardTo"): "ROME évolution {route}",
            ("mobility", "sidewaysTo"): "ROME proche {route}",
            ("mobility", "mobilityTo"): "ROME mobility {route}",
@@ -482,7 +545,8 @@ def explained(step: Step, facts: Facts, lang: str = "fr") -> Step:
     reason = w.get((step.kind, step.detail), step.kind)
     assert isinstance(reason, str)
     a, b = facts.jobs.get(step.source), facts.jobs.get(step.target)
-    text = reason.format(route=step.evidence.split(" ", 1)[0])
+    text = reason.format(route=step.evidence.split(" ", 1)[0],
+                         family=step.evidence.partition(":")[2])
     if step.kind == "mobility" and b is not None:
         text += _vagueness(step, facts, b, w)
     if a is not None and b is not None:

@@ -329,6 +329,11 @@ class Reader:
         leads to."""
         if not self.for_equivalents(job):
             return
+        me = self.facts.jobs[job]
+        if me.level is None and me.families:
+            # the métiers of its family, neighbours when neither has a printed level
+            # (``paths._family``): its referential's jobs
+            self.referentials([me.referential])
         self.steps([job])
         self.jobs(t for t, _ in self.facts.progressions.get(job, []))
         self.jobs(self.facts.proximity.get(job, set()))
