@@ -210,7 +210,7 @@ def test_a_batch_embeds_at_once_and_answers_as_one_by_one(engine: Engine) -> Non
     for t, v in zip(titles, batch, strict=True):
         assert as_dict(engine.search(t, vector=v)) == as_dict(engine.search(t))
     # the meaning ranks what the words found; with its weights at 0 it is not asked at all
-    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0)
+    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0, centre_weight=0)
     assert not lexical.uses_meaning
     assert lexical.search("compta fournisseurs").fiches[0].code == "M1203"
     items = [batch_item(n, t) for n, t in enumerate([*titles, "", "compta fournisseurs"], 1)]
@@ -326,7 +326,7 @@ def test_words_only_is_the_engine_without_meaning(engine: Engine) -> None:
     words = Engine(engine.index, words_only=True)
     assert not words.uses_meaning and words.needs_meaning("compta fournisseurs") is None
     answer = words.search("compta fournisseurs")
-    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0)
+    lexical = Engine(engine.index, meaning_weight=0, fiche_meaning_weight=0, centre_weight=0)
     assert [f.code for f in answer.fiches] == [f.code for f in lexical.search(
         "compta fournisseurs").fiches]
     assert answer.meaning_off == "words alone were asked (--words-only)"
@@ -625,8 +625,38 @@ def test_meaning_finds_a_fiche_that_shares_no_word_with_the_title(store: Path) -
     for e in np.flatnonzero(idx.entry_fiche == idx.fiche("H2105")):
         assert not stems & {text.stem(w) for w in idx.analyser.base_words(idx.entries[e])}
     assert found.search(title).fiches[0].code == "H2105"
-    words_alone = Engine(idx, meaning_weight=0, fiche_meaning_weight=0)
+    words_alone = Engine(idx, meaning_weight=0, fiche_meaning_weight=0, centre_weight=0)
     assert words_alone.search(title).fiches[0].code != "H2105"
+
+
+@needs_model
+@pytest.mark.parametrize(("title", "code"), [
+    ("testeur de logiciels/testeuse de logiciels", "M1813"),
+    ("chef de produits marketing", "M1703"),
+])
+def test_a_fiche_whose_titles_are_near_as_a_whole_comes_first(store: Path, title: str,
+                                                               code: str) -> None:
+    # dev titles of evaluation/search-titles.csv (ESCO labels): the fiche whose titles, taken
+    # together (their centre), are nearest the text comes first; without the centre another
+    # fiche with one nearer title does
+    import numpy as np
+
+    from jobgraph.search import manifest_key, open_engine
+    from jobgraph.workspace import Workspace
+
+    ws = Workspace(store)
+    found = open_engine(OxigraphBackend.open(ws.db), ws.cache,
+                        data_key=manifest_key(ws.read_manifest()), data_dir=DATA)
+    idx = found.index
+    titles, fiches = found._floats()
+    assert fiches.shape == (2 * len(idx.codes), meaning.DIM)
+    i = idx.fiche(code)
+    mine = titles[np.flatnonzero(idx.entry_fiche == i)]
+    centre = mine.mean(axis=0) / np.linalg.norm(mine.mean(axis=0))
+    assert np.allclose(fiches[len(idx.codes) + i], centre, atol=1e-5)
+    assert found.search(title).fiches[0].code == code
+    no_centre = Engine(idx, centre_weight=0)
+    assert no_centre.search(title).fiches[0].code != code
 
 
 def test_search_json(store: Path) -> None:
