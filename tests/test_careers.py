@@ -370,7 +370,8 @@ def test_a_route_inside_the_referential_beats_a_cheaper_detour(
     assert all(j.startswith(f"{ID}alpha/") for p in answer.paths for j in p.jobs())
 
 
-def test_a_move_is_one_step_of_the_same_occupation_whichever_job_names_the_other() -> None:
+def manager_and_three_posts() -> tuple[Facts, JobFacts, JobFacts]:
+    """M1304 on one post of a (Manager II) and on three of b (a Directeur among them)."""
     m = f"{ID}rome/metier/M1304"
 
     def on(ref: str, ident: str, label: str) -> JobFacts:
@@ -381,6 +382,11 @@ def test_a_move_is_one_step_of_the_same_occupation_whichever_job_names_the_other
     f = facts_of(manager, director, on("b", "s", "Responsable de secteur"),
                  on("b", "x", "Responsable d'agence"),
                  fiches=[fiche("M1304", ("1", "Piloter une structure"))])
+    return f, manager, director
+
+
+def test_a_move_is_one_step_of_the_same_occupation_whichever_job_names_the_other() -> None:
+    f, manager, director = manager_and_three_posts()
     titles = TitleIndex(f)
     # M1304 singles out the manager among a's posts, not one of b's three posts among them
     assert [r.job.iri for r in equivalents(f, titles, director.iri).rows] == [manager.iri]
@@ -499,16 +505,7 @@ def test_metiers_of_one_family_without_a_printed_level_are_neighbours() -> None:
 
 
 def test_an_equivalence_through_a_fiche_of_several_posts_costs_more() -> None:
-    m = f"{ID}rome/metier/M1304"
-
-    def on(ref: str, ident: str, label: str) -> JobFacts:
-        return job(ref, ident, label, (7, 7), links=[Link(m, "closeMatch", "curation")])
-
-    manager = on("a", "m", "Manager II")
-    director = on("b", "d", "Directeur")
-    f = facts_of(manager, director, on("b", "s", "Responsable de secteur"),
-                 on("b", "x", "Responsable d'agence"),
-                 fiches=[fiche("M1304", ("1", "Piloter une structure"))])
+    f, manager, director = manager_and_three_posts()
     g = Graph.from_facts(f, TitleIndex(f))
     there, back = g.out(manager.iri)[director.iri], g.out(director.iri)[manager.iri]
     assert there.kind == back.kind == "equivalence"
