@@ -213,8 +213,8 @@ def _family(facts: Facts, job: str) -> list[Step]:
         return []
     steps: list[Step] = []
     for fam in sorted(me.families):
-        mates = sorted(o.iri for o in facts.jobs.values() if o.level is None
-                       and o.referential == me.referential and fam in o.families)
+        mates = [o for o in facts.family_members(me.referential, fam)
+                 if facts.jobs[o].level is None]
         head = _head(facts, mates)
         if job == head:
             continue

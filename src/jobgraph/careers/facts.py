@@ -157,13 +157,27 @@ class Facts:
         self._items: dict[str, frozenset[str]] = {}
         self._domains: dict[str, set[str]] | None = None
         self._esco_from: dict[str, list[str]] | None = None
+        self._families: dict[tuple[str, str], list[str]] | None = None
 
     def add_job(self, job: JobFacts) -> None:
         """Hold ``job`` too (facts read a part at a time: ``careers.reader``)."""
         self.jobs[job.iri] = job
+        self._families = None
         for link in job.links:
             self.by_fiche.setdefault(link.fiche, set()).add(job.iri)
         self._items.pop(job.iri, None)
+
+    def family_members(self, referential: str, family: str) -> list[str]:
+        """The jobs of ``referential`` in ``family``, sorted (indexed once: a path search asks
+        it for every job of a family, and a national graph has tens of thousands of jobs)."""
+        if self._families is None:
+            self._families = {}
+            for j in self.jobs.values():
+                for fam in j.families:
+                    self._families.setdefault((j.referential, fam), []).append(j.iri)
+            for members in self._families.values():
+                members.sort()
+        return self._families.get((referential, family), [])
 
     def add_fiche(self, fiche: Fiche) -> None:
         self.fiches[fiche.iri] = fiche
