@@ -469,7 +469,7 @@ def _kind(path: Path) -> str:
 def save(index: Index, folder: Path) -> Path:
     """Write ``index`` as ``folder/search-<key>/`` (JSON and NumPy files, no pickle), atomically."""
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{_prefix(index.has_meaning)}{index.key}"
+    final = folder / folder_name(index.key, with_meaning=index.has_meaning)
     tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{INDEX_PREFIX}"))
     try:
         index.words.save(tmp / "words")
