@@ -516,6 +516,17 @@ def test_an_equivalence_through_a_fiche_of_several_posts_costs_more() -> None:
     assert "fiche M1304 de 3 postes de b" in there.why
 
 
+def test_an_equivalence_says_its_fiche_covers_several_posts_whatever_the_fiche_is_called() -> None:
+    # a fiche whose title holds the referential's name (M1810 « … d'exploitation informatique »
+    # and the referential informatique): the step still says the fiche covers several posts
+    f, manager, director = manager_and_three_posts()
+    m1304 = f.fiches[f"{ID}rome/metier/M1304"]
+    m1304.title = "Directeur / Directrice de b"
+    there = Graph.from_facts(f, TitleIndex(f)).out(manager.iri)[director.iri]
+    assert "« Directeur / Directrice de b »" in there.why
+    assert "fiche M1304 de 3 postes de b" in there.why
+
+
 def test_paths_are_cheapest_first() -> None:
     steps = [Step("a", "b", "progression", "explicit"), Step("b", "d", "progression", "ladder"),
              Step("a", "c", "equivalence"), Step("c", "d", "mobility", "X>Y upwardTo")]

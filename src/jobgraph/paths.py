@@ -169,15 +169,18 @@ class Graph:
         for eq in either_way(f, titles, job, lang=self.lang):
             codes = " ".join(sorted({f.fiches[x].code for x, _ in eq.pair.fiches
                                      if x in f.fiches}))
-            best = eq.pair.best_fiche()
-            shared = _shared(f, best, eq.job.iri)
+            # a fiche of several posts of the target's referential names the occupation, not
+            # which of its posts or rungs the step enters: ``MOBILITY_CROWD`` a post more, as a
+            # ROME move (the equivalence's score says how sure the occupation is)
+            best, ref = eq.pair.best_fiche(), f.jobs[eq.job.iri].referential
+            n = crowd(f, best, ref) if best is not None else 1
             why = eq.why
-            ref = f.jobs[eq.job.iri].referential
-            if shared and best in f.fiches and f" {ref}" not in why:  # say it, as a move does
-                why += ", " + _WHY[self.lang]["crowd"].format(
-                    code=f.fiches[best].code, n=crowd(f, best, ref), ref=ref)
+            said = eq.pair.crowd > 1 and eq.pair.crowd_of == ref  # the why says it already
+            if n > 1 and best in f.fiches and not said:
+                why += ", " + _WHY[self.lang]["crowd"].format(code=f.fiches[best].code, n=n,
+                                                             ref=ref)
             steps.append(Step(job, eq.job.iri, "equivalence", codes, why,
-                              round(1.0 - eq.score + shared, 3)))
+                              round(1.0 - eq.score + MOBILITY_CROWD * max(0, n - 1), 3)))
         for link in f.jobs[job].links:
             for to, prop in f.mobility.get(link.fiche, []):
                 code = f.fiches[link.fiche].code if link.fiche in f.fiches else link.fiche
@@ -254,16 +257,6 @@ def _above_entry(facts: Facts, source: str, job: str, fiche: str) -> bool:
         if low.national is None or low.national.high >= me.national.low:
             return True
     return False
-
-
-def _shared(facts: Facts, fiche: str | None, job: str) -> float:
-    """What an equivalence to ``job`` through ``fiche`` (its best shared fiche) costs more when
-    the fiche covers several posts of ``job``'s referential: as for a ROME move
-    (``MOBILITY_CROWD`` a post more), the fiche names the occupation, not which of its posts or
-    rungs the step enters (the equivalence's score says how sure the occupation is)."""
-    if fiche is None or job not in facts.jobs:
-        return 0.0
-    return MOBILITY_CROWD * max(0, crowd(facts, fiche, facts.jobs[job].referential) - 1)
 
 
 def _vague(facts: Facts, job: str, fiche: str, weight: float) -> float:
