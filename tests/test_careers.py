@@ -556,6 +556,37 @@ def test_path_figures_count_credible_and_exact_paths() -> None:
     assert len(result.failures) == 1
 
 
+def test_precision_at_5_counts_listed_jobs_and_scores_empty_answers() -> None:
+    a, b, c, me = (ev.job_iri(x) for x in ("r/a", "s/b", "s/c", "q/me"))
+    assert ev.precision_at_5([a, b, c, a], {a}, {b}, me) == pytest.approx(2 / 3)
+    assert ev.precision_at_5([me, a], {a}, set(), me) == 0.5  # the job itself is noise
+    assert ev.precision_at_5([], set(), set()) == 1.0  # nothing shown, nothing listed
+    assert ev.precision_at_5([], {a}, set()) == 0.0  # nothing shown, something listed
+    assert ev.precision_at_5([a], set(), set()) == 0.0  # something shown, nothing listed
+
+
+def test_second_judge_scores_each_list_against_the_other() -> None:
+    first = [{"job": "q/one", "split": "dev", "equivalents": [{"job": "r/a", "reason": "x"}],
+              "related": [{"job": "s/b", "reason": "x"}, {"job": "s/c", "reason": "x"}]},
+             {"job": "q/two", "split": "test", "equivalents": [], "related": []},
+             {"job": "q/three", "split": "test", "equivalents": [], "related": []}]
+    second = [{"job": "q/one", "equivalents": ["r/a"], "related": ["t/d"]},
+              {"job": "q/two", "equivalents": [], "related": []},
+              {"job": "q/three", "equivalents": [], "related": ["r/a"]},
+              {"job": "q/four", "equivalents": [], "related": []}]
+    result = ev.second_judge(first, second)
+    figures = {(f.name, f.split): (f.value, f.cases) for f in result.figures}
+    # q/one: the second judge's r/a is listed, t/d is not; of the set's three, one is its
+    assert figures[("second judge's lists, Precision@5 against the set", "dev")] == (0.5, 1)
+    assert figures[("the set's lists, Precision@5 against the second judge", "dev")] == \
+        pytest.approx((1 / 3, 1))
+    # q/two: both empty (1); q/three: the second judge lists a job the set judged empty (0)
+    assert figures[("second judge's lists, Precision@5 against the set", "test")] == (0.5, 2)
+    assert figures[("empty or not, agreed", "test")] == (0.5, 2)
+    assert figures[("empty or not, agreed", "dev")] == (1.0, 1)
+    assert "q/four: not a case of the set" in result.failures
+
+
 def test_evaluate_command_prints_every_figure(tmp_path: Any, shipped_store: Any) -> None:
     import shutil
 
@@ -568,3 +599,6 @@ def test_evaluate_command_prints_every_figure(tmp_path: Any, shipped_store: Any)
     assert code == 0, err
     for name in ("Precision@5", "credible share", "useful share", "Recall@10"):
         assert f"{name} " in out and "(dev, " in out and "(test, " in out
+    # the second judge's agreement, and the rules on the cases it judged
+    assert "second judge's lists, Precision@5 against the set " in out
+    assert "equivalents, the rules on the second judge's cases\n  Precision@5 " in out

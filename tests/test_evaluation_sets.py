@@ -30,6 +30,7 @@ MIN_CASES = {
     "paths.yaml": 20,
     "next-steps.yaml": 10,
     "competence-gaps.yaml": 10,
+    "second-judge.yaml": 20,
 }
 # The known bad answers the sets must keep out (issue #15, item 8): the jobs a
 # credible path between these two ends must never pass through.
@@ -421,12 +422,48 @@ def check_across(equivalents: Path, next_steps: Path) -> list[str]:
     return problems.items
 
 
+def check_second_judge(path: Path, catalog: Catalog,
+                       equivalents: Path = EVALUATION / "equivalents.yaml") -> list[str]:
+    """A second judge's cases: each a job of a case of ``equivalents``, judged once, with two
+    lists of jobs of other referentials (bare ids, none in both) and a reason."""
+    problems = _Problems(path)
+    cases = _cases(path, problems)
+    if cases is None:
+        return problems.items
+    judged = {c.get("job") for c in _read_yaml(equivalents)["cases"]}
+    seen: Counter[str] = Counter()
+    for index, case in enumerate(cases):
+        where = f"case {index + 1} ({case.get('job')})"
+        if not _keys(case, {"job", "reason", "equivalents", "related"}, where, problems):
+            continue
+        job = _job(case["job"], where, catalog, problems)
+        if job is None:
+            continue
+        seen[job] += 1
+        if job not in judged:
+            problems.add(where, f"{job} is not a case of {equivalents.name}")
+        if not isinstance(case["reason"], str) or not case["reason"].strip():
+            problems.add(where, "reason must be a non-empty string")
+        lists = {name: _job_list(case[name], f"{where} {name}", catalog, problems)
+                 for name in ("equivalents", "related")}
+        for name, jobs in lists.items():
+            for other in jobs:
+                if referential_of(other) == referential_of(job):
+                    problems.add(where, f"{name} lists {other} of the same referential")
+        _disjoint(lists, where, problems)
+    for job, count in seen.items():
+        if count > 1:
+            problems.add("file", f"{job} has {count} cases")
+    return problems.items
+
+
 Checker = Callable[[Path, Catalog], list[str]]
 CHECKERS: dict[str, Checker] = {
     "equivalents.yaml": check_equivalents,
     "paths.yaml": check_paths,
     "next-steps.yaml": check_next_steps,
     "competence-gaps.yaml": check_competence_gaps,
+    "second-judge.yaml": check_second_judge,
 }
 
 
@@ -449,7 +486,7 @@ def test_readme_describes_every_set() -> None:
     assert "split" in readme and "Precision@5" in readme
 
 
-@pytest.mark.parametrize("name", sorted(CHECKERS))
+@pytest.mark.parametrize("name", sorted(set(CHECKERS) - {"second-judge.yaml"}))
 def test_about_a_third_of_each_set_is_held_out(name: str) -> None:
     cases = _read_yaml(EVALUATION / name)["cases"]
     held_out = sum(case["split"] == "test" for case in cases)
@@ -542,6 +579,24 @@ def _gap_also_not_gap(document: dict[str, Any]) -> None:
     case["not_gaps"].append(case["expected_top"][0])
 
 
+def _second_judge_not_a_case(document: dict[str, Any]) -> None:
+    cases = {case["job"] for case in _read_yaml(EVALUATION / "equivalents.yaml")["cases"]}
+    jobs = _read_yaml(DATA / "cci-2015" / "jobs.yaml")["jobs"]
+    document["cases"][0]["job"] = next(
+        f"cci-2015/{job['id']}" for job in jobs if f"cci-2015/{job['id']}" not in cases
+    )
+
+
+def _second_judge_own_referential(document: dict[str, Any]) -> None:
+    case = document["cases"][0]
+    case["related"].append(case["job"].split("/")[0] + "/no-such-job")
+
+
+def _second_judge_both_lists(document: dict[str, Any]) -> None:
+    case = next(c for c in document["cases"] if c["equivalents"])
+    case["related"].append(case["equivalents"][0])
+
+
 BROKEN: list[tuple[str, Mutation, str]] = [
     ("equivalents.yaml", _unknown_equivalent, "unknown job 'tp-cagea/no-such-job'"),
     ("equivalents.yaml", _bad_split, "split 'validation' is not one of"),
@@ -560,6 +615,9 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     ("competence-gaps.yaml", _misspelt_rome_label, "is no ROME 4.0 label"),
     ("competence-gaps.yaml", _unknown_certification, "unknown certification 'tp-cagea/bts-sam'"),
     ("competence-gaps.yaml", _gap_also_not_gap, "both in expected_top and in not_gaps"),
+    ("second-judge.yaml", _second_judge_not_a_case, "is not a case of equivalents.yaml"),
+    ("second-judge.yaml", _second_judge_own_referential, "no-such-job"),
+    ("second-judge.yaml", _second_judge_both_lists, "both in equivalents and in related"),
 ]
 
 

@@ -21,6 +21,8 @@ from .gaps import GapAnswer
 
 SPLITS = ("dev", "test")
 SETS = ("equivalents", "paths", "next-steps", "competence-gaps")
+# a second counsellor's blind judgement of some cases of equivalents.yaml (evaluation/README.md)
+SECOND_JUDGE = "second-judge"
 
 
 def job_iri(short: str) -> str:
@@ -85,6 +87,62 @@ def _first_jobs(jobs: list[str], own: str, k: int = 5) -> list[str]:
     return out
 
 
+def _in_order(case: dict[str, Any], key: str) -> list[str]:
+    """The IRIs of the jobs a case lists under ``key``, in its order (``{job: …, reason: …}``
+    or a bare ``<referential>/<id>``)."""
+    return [job_iri(x["job"] if isinstance(x, dict) else str(x)) for x in case.get(key) or []]
+
+
+def _listed(case: dict[str, Any], key: str) -> set[str]:
+    return set(_in_order(case, key))
+
+
+def precision_at_5(top: list[str], good: set[str], near: set[str], job: str = "") -> float:
+    """The share of the first five jobs ``top`` that a judge lists (equivalent ``good`` or
+    related ``near``); an empty answer scores 1 when the judge lists nothing, 0 otherwise, and an
+    answer where the judge lists nothing scores 0."""
+    top = _first_jobs(top, job)
+    if not top:
+        return 1.0 if not good and not near else 0.0
+    if not good and not near:
+        return 0.0
+    return sum(1 for j in top if j in good | near and j != job) / len(top)
+
+
+def second_judge(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> Evaluation:
+    """How far two judges agree on the cases they both judged (``second`` names jobs of
+    ``first``): each judge's list (equivalents, then related) scored as an answer against the
+    other's, and the share of cases both judge empty or both not; by the split of the case in
+    ``first``. The ceiling a counsellor's eye sets for Precision@5."""
+    ev = Evaluation("equivalents, second judge")
+    by_job = {c["job"]: c for c in first}
+    theirs: dict[str, list[float]] = {}
+    ours: dict[str, list[float]] = {}
+    empty: dict[str, list[float]] = {}
+    for other in second:
+        case = by_job.get(other["job"])
+        if case is None:
+            ev.failures.append(f"{other['job']}: not a case of the set")
+            continue
+        split = str(case.get("split", "dev"))
+        job = job_iri(case["job"])
+        a, b = ((_listed(c, "equivalents"), _listed(c, "related"),
+                  list(dict.fromkeys(_in_order(c, "equivalents") + _in_order(c, "related"))))
+                for c in (case, other))
+        p_second = precision_at_5(b[2], a[0], a[1], job)
+        theirs.setdefault(split, []).append(p_second)
+        ours.setdefault(split, []).append(precision_at_5(a[2], b[0], b[1], job))
+        empty.setdefault(split, []).append(1.0 if (not a[2]) == (not b[2]) else 0.0)
+        if p_second < 1.0:
+            extra = [j.rsplit("/", 1)[-1] for j in b[2] if j not in a[0] | a[1]]
+            ev.failures.append(f"[{split}] {case['job']}: second judge's P@5 {p_second:.2f}; "
+                               f"not in the set {extra}")
+    ev.add("second judge's lists, Precision@5 against the set", theirs)
+    ev.add("the set's lists, Precision@5 against the second judge", ours)
+    ev.add("empty or not, agreed", empty)
+    return ev
+
+
 def evaluate_equivalents(facts: Facts, titles: TitleIndex, cases: list[dict[str, Any]], *,
                          threshold: float | None = None) -> Evaluation:
     ev = Evaluation("equivalents")
@@ -100,14 +158,8 @@ def evaluate_equivalents(facts: Facts, titles: TitleIndex, cases: list[dict[str,
             rows = [r.job.iri for r in
                     equivalents(facts, titles, job, threshold=threshold).shown]
             top = _first_jobs(rows, job)
-            good = {job_iri(x["job"]) for x in case.get("equivalents") or []}
-            near = {job_iri(x["job"]) for x in case.get("related") or []}
-            if not top:
-                p = 1.0 if not good and not near else 0.0
-            elif not good and not near:
-                p = 0.0
-            else:
-                p = sum(1 for j in top if j in good | near and j != job) / len(top)
+            good, near = _listed(case, "equivalents"), _listed(case, "related")
+            p = precision_at_5(top, good, near, job)
             precision.setdefault(split, []).append(p)
             if good:
                 hit.setdefault(split, []).append(1.0 if set(top) & good else 0.0)

@@ -94,6 +94,15 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
                 continue
         if name == "equivalents":
             results.append(ev.evaluate_equivalents(facts, titles, cases))
+            if (sets / f"{ev.SECOND_JUDGE}.yaml").is_file():
+                # how far a second counsellor agrees, and the rules on the cases it judged
+                second = ev.load_set(sets, ev.SECOND_JUDGE)
+                results.append(ev.second_judge(cases, second))
+                judged = {c["job"] for c in second}
+                same = ev.evaluate_equivalents(facts, titles,
+                                               [c for c in cases if c["job"] in judged])
+                same.set = "equivalents, the rules on the second judge's cases"
+                results.append(same)
         elif name == "paths":
             results.append(ev.evaluate_paths(
                 lambda a, b: [p.jobs() for p in find_paths(backend, a, b, facts=facts,
