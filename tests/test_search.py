@@ -746,7 +746,7 @@ def test_batch_input_errors_name_file_and_line(store: Path, tmp_path: Path) -> N
     assert code == 2 and err.startswith(f"[ERROR] {f}:1: no column 'title'")
     code, _, err = run("search", "--input", str(tmp_path / "none.txt"), "--data", str(DATA),
                        "--store", str(store))
-    assert code == 2 and "none.txt:0: cannot read the file" in err
+    assert code == 2 and "none.txt: cannot read the file" in err
     assert "Traceback" not in err
 
 

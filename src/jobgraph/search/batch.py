@@ -27,8 +27,9 @@ class InputError(UsageError):
     """A batch input that cannot be read at all: bad encoding, a missing column, broken CSV."""
 
     def __init__(self, path: Path | str, line: int, message: str) -> None:
+        """``line`` 0: the file as a whole (it cannot be opened), named without a line."""
         self.path, self.line = str(path), line
-        super().__init__(f"{path}:{line}: {message}")
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
 
 
 @dataclass
