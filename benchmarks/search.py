@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -47,6 +48,13 @@ RESULTS = ROOT / "benchmarks" / "results" / "search.json"
 
 def kind(source: str) -> str:
     return "esco" if source.startswith("http") else "hand" if source == "hand" else "referential"
+
+
+def batch(row: dict[str, str]) -> str | None:
+    """The batch of a hand-written row written later than the first ones: its note begins with
+    the date it was written (``2026-12-08h: …``); None for the others."""
+    m = re.match(r"(\d{4}-\d{2}-\d{2}[a-z]?): ", row["note"])
+    return m.group(1) if m and row["source"] == "hand" else None
 
 
 def read_titles(path: Path = TITLES) -> list[dict[str, str]]:
@@ -113,7 +121,10 @@ def accuracy(rank: Any, rows: list[dict[str, str]], *, misses: list[str] | None 
     for r in rows:
         codes = rank(r)
         wanted = set(r["expected"].split())
-        for key in ((r["split"], "all"), (r["split"], kind(r["source"]))):
+        keys = [(r["split"], "all"), (r["split"], kind(r["source"]))]
+        if batch(r):
+            keys.append((r["split"], f"hand {batch(r)}"))
+        for key in keys:
             c = counts[key]
             c[0] += 1
             c[1] += bool(codes) and codes[0] in wanted
@@ -389,8 +400,9 @@ def report(res: dict[str, Any]) -> str:
                                              for _, label in names) + " |",
              "| --- | ---: |" + " ---: | ---: |" * len(names)]
     for split in ("dev", "test"):
-        for k in ("all", "esco", "referential", "hand"):
-            e = acc["engine"][split].get(k)
+        batches = sorted(k for k in acc["engine"].get(split, {}) if k.startswith("hand "))
+        for k in ("all", "esco", "referential", "hand", *batches):
+            e = acc["engine"].get(split, {}).get(k)
             if e is None:
                 continue
             label = f"{split}" if k == "all" else f"{split}, {k}"

@@ -80,3 +80,22 @@ def test_leave_out_names_jobs_whose_labels_are_the_title(rows: list[dict[str, st
         assert leave == {j for f in st.forms(r["title"]) for j in by_label.get(f, ())}, r
         if not r["source"].startswith("http") and r["source"] != "hand":
             assert set(r["source"].split()) <= leave, r
+
+
+def test_the_benchmark_reports_each_later_batch_of_hand_rows_apart() -> None:
+    from benchmarks import search as bench
+
+    def row(title: str, expected: str, note: str, source: str = "hand") -> dict[str, str]:
+        return {"title": title, "expected": expected, "source": source, "split": "dev",
+                "leave_out": "", "note": note}
+
+    rows = [row("compta", "M1203", "abbreviated (Comptable)"),
+            row("comptabe", "M1203", "2026-12-08h: misspelt (Comptable)"),
+            row("cariste", "N1101", "2026-12-08h: trade word (Conducteur de chariot)"),
+            row("x", "M1203", "2026-12-08h: looks like a batch", source="http://esco/x")]
+    answers = {"compta": ["M1203"], "comptabe": ["A1101", "M1203"], "cariste": [], "x": []}
+    acc = bench.accuracy(lambda r: answers[r["title"]], rows)["dev"]
+    assert acc["hand"] == {"titles": 3, "top1": 0.333, "top5": 0.667}
+    # the later batch alone; an ESCO row's note never makes a batch
+    assert acc["hand 2026-12-08h"] == {"titles": 2, "top1": 0.0, "top5": 0.5}
+    assert bench.batch(rows[0]) is None and bench.batch(rows[3]) is None
