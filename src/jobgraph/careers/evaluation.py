@@ -97,6 +97,11 @@ def _listed(case: dict[str, Any], key: str) -> set[str]:
     return set(_in_order(case, key))
 
 
+def _unlisted(jobs: list[str], listed: set[str]) -> list[str]:
+    """The ids of ``jobs`` a judge does not list (noise), in their order."""
+    return [j.rsplit("/", 1)[-1] for j in jobs if j not in listed]
+
+
 def precision_at_5(top: list[str], good: set[str], near: set[str], job: str = "") -> float:
     """The share of the first five jobs ``top`` that a judge lists (equivalent ``good`` or
     related ``near``); an empty answer scores 1 when the judge lists nothing, 0 otherwise, and an
@@ -134,9 +139,8 @@ def second_judge(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> E
         ours.setdefault(split, []).append(precision_at_5(a[2], b[0], b[1], job))
         empty.setdefault(split, []).append(1.0 if (not a[2]) == (not b[2]) else 0.0)
         if p_second < 1.0:
-            extra = [j.rsplit("/", 1)[-1] for j in b[2] if j not in a[0] | a[1]]
             ev.failures.append(f"[{split}] {case['job']}: second judge's P@5 {p_second:.2f}; "
-                               f"not in the set {extra}")
+                               f"not in the set {_unlisted(b[2], a[0] | a[1])}")
     ev.add("second judge's lists, Precision@5 against the set", theirs)
     ev.add("the set's lists, Precision@5 against the second judge", ours)
     ev.add("empty or not, agreed", empty)
@@ -166,10 +170,9 @@ def evaluate_equivalents(facts: Facts, titles: TitleIndex, cases: list[dict[str,
             if not good and not near:
                 empty.setdefault(split, []).append(p)
             if p < 1.0:
-                noise = [j.rsplit("/", 1)[-1] for j in top if j not in good | near]
                 missed = sorted(x.rsplit("/", 1)[-1] for x in good - set(top))
-                ev.failures.append(f"[{split}] {case['job']}: P@5 {p:.2f}; noise {noise}; "
-                                   f"missed {missed}")
+                ev.failures.append(f"[{split}] {case['job']}: P@5 {p:.2f}; noise "
+                                   f"{_unlisted(top, good | near)}; missed {missed}")
     ev.add("Precision@5", precision)
     ev.add("Hit@5", hit)
     ev.add("empty-case score", empty)
