@@ -147,8 +147,16 @@ class Engine:
 
     # --- reading the text ------------------------------------------------------------------------
 
+    def spelt_right(self, word: str) -> bool:
+        """Whether ``word`` is one ROME or a job label spells (its stem is in a title, a job's
+        label, a fiche's domaine or competences): then it is no typo, whatever title word lies
+        an edit or two away (« boissons » is not « poissons », « cidre » not « cadre »)."""
+        stem = text.stem(word)
+        return stem in self.index.words.vocab or stem in self.index.docs.vocab
+
     def read(self, query: str) -> tuple[list[str], list[tuple[str, str]]]:
-        """The query's words as the index knows them, and the typos repaired."""
+        """The query's words as the index knows them, and the typos repaired (a word ROME
+        spells is none: ``spelt_right``)."""
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
 
@@ -158,7 +166,8 @@ class Engine:
         repaired: list[tuple[str, str]] = []
         vocab = self.index.vocabulary
         for w in ws:
-            if w in vocab or len(w) < 4 or w.isdigit() or len(w) > MAX_EDITS[-1][0]:
+            if w in vocab or len(w) < 4 or w.isdigit() or len(w) > MAX_EDITS[-1][0] or \
+                    self.spelt_right(w):
                 out.append(w)
                 continue
             limit = next(d for n, d in MAX_EDITS if len(w) <= n)
