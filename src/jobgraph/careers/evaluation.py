@@ -97,6 +97,11 @@ def _listed(case: dict[str, Any], key: str) -> set[str]:
     return set(_in_order(case, key))
 
 
+def _as_answer(case: dict[str, Any]) -> list[str]:
+    """A judge's list read as an answer: its equivalents, then its related jobs."""
+    return list(dict.fromkeys(_in_order(case, "equivalents") + _in_order(case, "related")))
+
+
 def _unlisted(jobs: list[str], listed: set[str]) -> list[str]:
     """The ids of ``jobs`` a judge does not list (noise), in their order."""
     return [j.rsplit("/", 1)[-1] for j in jobs if j not in listed]
@@ -131,16 +136,16 @@ def second_judge(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> E
             continue
         split = str(case.get("split", "dev"))
         job = job_iri(case["job"])
-        a, b = ((_listed(c, "equivalents"), _listed(c, "related"),
-                  list(dict.fromkeys(_in_order(c, "equivalents") + _in_order(c, "related"))))
-                for c in (case, other))
-        p_second = precision_at_5(b[2], a[0], a[1], job)
+        mine, its = _as_answer(case), _as_answer(other)
+        p_second = precision_at_5(its, _listed(case, "equivalents"), _listed(case, "related"),
+                                  job)
         theirs.setdefault(split, []).append(p_second)
-        ours.setdefault(split, []).append(precision_at_5(a[2], b[0], b[1], job))
-        empty.setdefault(split, []).append(1.0 if (not a[2]) == (not b[2]) else 0.0)
+        ours.setdefault(split, []).append(precision_at_5(
+            mine, _listed(other, "equivalents"), _listed(other, "related"), job))
+        empty.setdefault(split, []).append(1.0 if (not mine) == (not its) else 0.0)
         if p_second < 1.0:
             ev.failures.append(f"[{split}] {case['job']}: second judge's P@5 {p_second:.2f}; "
-                               f"not in the set {_unlisted(b[2], a[0] | a[1])}")
+                               f"not in the set {_unlisted(its, set(mine))}")
     ev.add("second judge's lists, Precision@5 against the set", theirs)
     ev.add("the set's lists, Precision@5 against the second judge", ours)
     ev.add("empty or not, agreed", empty)
